@@ -50,7 +50,16 @@ def compiler_settings() -> dict[str, Any]:
         "remappings": REMAPPINGS,
         "metadata": {"bytecodeHash": "ipfs"},
         "outputSelection": {
-            "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata", "devdoc", "userdoc"]}
+            "*": {
+                "*": [
+                    "abi",
+                    "evm.bytecode.object",
+                    "evm.deployedBytecode.object",
+                    "metadata",
+                    "devdoc",
+                    "userdoc",
+                ]
+            }
         },
     }
 
@@ -97,9 +106,9 @@ def compile_contracts(force: bool = False) -> dict[str, Path]:
     fingerprint = _input_fingerprint(standard_input)
     names = [n for names in SOURCES.values() for n in names]
     stamp = BUILD_DIR / ".fingerprint"
-    if not force and stamp.exists() and stamp.read_text() == fingerprint:
-        if all(artifact_path(n).exists() for n in names):
-            return {n: artifact_path(n) for n in names}
+    fresh = not force and stamp.exists() and stamp.read_text() == fingerprint
+    if fresh and all(artifact_path(n).exists() for n in names):
+        return {n: artifact_path(n) for n in names}
 
     binary = _solc_binary()
     log.info("compiling %d sources with %s", len(SOURCES), binary.name)

@@ -93,12 +93,14 @@ def load_deployment(deployments_dir: Path, chain_id: int) -> Deployment:
 def role_holders(settings: Settings, dev_chain: bool) -> dict[str, str]:
     """Address per operational role: the dev keys on a dev chain, else the configured addresses."""
     if dev_chain:
-        return {role: dev_account(i).address for i, role in enumerate(ROLE_NAMES)}
-    holders = {}
+        return {role: str(dev_account(i).address) for i, role in enumerate(ROLE_NAMES)}
+    holders: dict[str, str] = {}
     for role in ROLE_NAMES:
         value = getattr(settings, f"{role}_address")
         if not value:
-            raise ConfigurationError(f"HEITJE_{role.upper()}_ADDRESS must be set to deploy to a production chain")
+            raise ConfigurationError(
+                f"HEITJE_{role.upper()}_ADDRESS must be set to deploy to a production chain"
+            )
         holders[role] = to_checksum_address(value)
     return holders
 

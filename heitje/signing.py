@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 
 from heitje.errors import ConfigurationError
 from heitje.settings import DEV_MNEMONIC, Settings
@@ -53,7 +54,7 @@ class LocalKeySigner:
 
     def sign_typed_hash(self, digest: bytes) -> tuple[int, bytes, bytes]:
         """Sign an EIP-712 digest; returns (v, r, s)."""
-        sig = self._account.unsafe_sign_hash(digest)
+        sig = self._account.unsafe_sign_hash(Hash32(digest))
         return sig.v, sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big")
 
     def __repr__(self) -> str:  # never print key material
@@ -67,7 +68,9 @@ class LocalKeySigner:
         except FileNotFoundError as exc:
             raise ConfigurationError(f"keystore not found: {path}") from exc
         except ValueError as exc:
-            raise ConfigurationError(f"cannot unlock keystore {path.name}: wrong password or damaged file") from exc
+            raise ConfigurationError(
+                f"cannot unlock keystore {path.name}: wrong password or damaged file"
+            ) from exc
         return cls(Account.from_key(key))
 
 

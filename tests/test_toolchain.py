@@ -6,7 +6,7 @@ import pytest
 from heitje.chain.abi import heitje_abi
 from heitje.chain.client import Chain
 from heitje.compiler import EVM_VERSION, SOLC_VERSION, artifact_hash, artifact_path, compile_contracts
-from heitje.deploy import Deployment, deploy, load_deployment
+from heitje.deploy import Deployment, deploy, load_deployment, role_id
 from heitje.errors import DeploymentError
 from heitje.signing import LocalKeySigner, dev_account
 from tests.conftest import make_settings
@@ -20,7 +20,8 @@ def test_artifacts_record_pinned_compiler_settings() -> None:
     metadata = json.loads(artifact["metadata"])
     assert metadata["compiler"]["version"].startswith(SOLC_VERSION)
     assert metadata["settings"]["evmVersion"] == EVM_VERSION
-    assert artifact["bytecode"].startswith("0x6") and len(artifact["abi"]) > 50
+    assert artifact["bytecode"].startswith("0x6")
+    assert len(artifact["abi"]) > 50
 
 
 def test_compile_is_skipped_when_nothing_changed() -> None:
@@ -36,9 +37,9 @@ def test_manifest_records_deployment(chain: Chain, deployment: Deployment) -> No
     assert len(code) > 1000
     has_role = heitje_abi().functions["hasRole"]
     for role, holders in deployment.roles.items():
-        from heitje.deploy import role_id
-
-        (ok,) = has_role.decode_output(chain.call(deployment.address, has_role.encode(role_id(role), holders[0])))
+        (ok,) = has_role.decode_output(
+            chain.call(deployment.address, has_role.encode(role_id(role), holders[0]))
+        )
         assert ok, role
 
 

@@ -117,7 +117,10 @@ class ContractABI:
         }
         for item in self.abi:
             if item["type"] == "error":
-                out[keccak(text=signature(item))[:4]] = (item["name"], [_canonical_type(p) for p in item["inputs"]])
+                out[keccak(text=signature(item))[:4]] = (
+                    item["name"],
+                    [_canonical_type(p) for p in item["inputs"]],
+                )
         return out
 
     def decode_revert(self, data: bytes | str | None) -> ContractRevert:
