@@ -15,9 +15,7 @@ import typer
 
 from heitje.settings import Settings, get_settings
 
-app = typer.Typer(
-    help="Heitje: a municipal closed-loop currency for public-space tasks.", no_args_is_help=True
-)
+app = typer.Typer(help="Heitje: a municipal closed-loop currency for public-space tasks.", no_args_is_help=True)
 log = logging.getLogger("heitje")
 
 
@@ -46,9 +44,7 @@ def compile(force: Annotated[bool, typer.Option(help="Rebuild even when nothing 
 @app.command()
 def chain(
     port: Annotated[int, typer.Option(help="JSON-RPC port on 127.0.0.1")] = 8545,
-    block_time: Annotated[
-        float, typer.Option(help="Seconds per block; 0 mines one block per transaction")
-    ] = 1.0,
+    block_time: Annotated[float, typer.Option(help="Seconds per block; 0 mines one block per transaction")] = 1.0,
     data_dir: Annotated[Path | None, typer.Option(help="Folder for the persisted chain state")] = None,
 ) -> None:
     """Run a local gas-free anvil chain until interrupted; state persists in the data folder."""
@@ -56,9 +52,7 @@ def chain(
 
     settings = get_settings()
     state = (data_dir or settings.data_dir) / "chain" / "state.json"
-    node = Anvil(
-        port=port, block_time=block_time, state_path=state, log_path=state.parent / "anvil.log"
-    ).start()
+    node = Anvil(port=port, block_time=block_time, state_path=state, log_path=state.parent / "anvil.log").start()
     typer.echo(f"anvil listening on {node.url} (chain id {node.chain_id}, state {state})")
     _wait_for_signal()
     node.stop()
@@ -98,9 +92,7 @@ def deploy(
     )
     try:
         dev_chain = chain_.chain_id == DEV_CHAIN_ID and settings.is_dev
-        deployment = do_deploy(
-            chain_, load_signer(settings, "admin"), settings, dev_chain=dev_chain, force=force
-        )
+        deployment = do_deploy(chain_, load_signer(settings, "admin"), settings, dev_chain=dev_chain, force=force)
     except HeitjeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -121,7 +113,7 @@ def _register_optional_commands() -> None:
     """Subcommands contributed by the backend and indexer packages."""
     import importlib
 
-    for module in ("backend.cli", "indexer.cli", "heitje.bench"):
+    for module in ("backend.cli", "backend.admin_cli", "indexer.cli", "heitje.bench"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
