@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Forbidden, Unauthenticated
+from backend.ledger import Ledger, load_ledger
 from backend.models.accounts import User, UserKind
 from backend.services.accounts import resolve_token
 from heitje.settings import Settings
@@ -104,3 +105,15 @@ def require_roles(*roles: str) -> Callable[[User], User]:
 CitizenUser = Annotated[User, Depends(require_kind(UserKind.citizen))]
 MerchantUser = Annotated[User, Depends(require_kind(UserKind.merchant))]
 OfficerUser = Annotated[User, Depends(require_kind(UserKind.officer))]
+
+
+def get_ledger(request: Request) -> Ledger:
+    """The ledger this API serves (loaded once from the deployment manifest; tests may preset it)."""
+    ledger: Ledger | None = getattr(request.app.state, "ledger", None)
+    if ledger is None:
+        ledger = load_ledger(request.app.state.settings)
+        request.app.state.ledger = ledger
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
