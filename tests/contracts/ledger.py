@@ -224,7 +224,8 @@ class Ledger:
     def call(self, fn: str, *args: Any, sender: str | None = None, block: str = "latest") -> Any:
         """Call a view; a single output is returned bare, several as a tuple."""
         f = self._fns[fn]
-        out = f.decode_output(self.chain.call(self.address, f.encode(*args), block=block, sender=sender))
+        raw = f.decode_output(self.chain.call(self.address, f.encode(*args), block=block, sender=sender))
+        out = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(f.output_types, raw, strict=True))
         return out[0] if len(out) == 1 else out
 
     def calldata(self, fn: str, *args: Any) -> bytes:
