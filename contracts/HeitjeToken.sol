@@ -178,8 +178,8 @@ contract HeitjeToken is ERC20, AccessControlDefaultAdminRules, EIP712 {
      * @notice Enrols `account` as a citizen known by the pseudonymous `citizenId`.
      * Several addresses may share a citizenId (key rotation); the yearly cap counts per citizenId.
      *
-     * Requirements: caller has REGISTRAR_ROLE; `account` is not zero, not this contract and not enrolled;
-     * `citizenId` is not zero.
+     * Requirements: caller has REGISTRAR_ROLE; `account` is not zero, not this contract, not enrolled and
+     * not retired by {recoverAccount}; `citizenId` is not zero.
      *
      * Emits {CitizenEnrolled}.
      */
@@ -202,7 +202,8 @@ contract HeitjeToken is ERC20, AccessControlDefaultAdminRules, EIP712 {
     /**
      * @notice Enrols `account` as a merchant.
      *
-     * Requirements: caller has REGISTRAR_ROLE; `account` is not zero, not this contract and not enrolled.
+     * Requirements: caller has REGISTRAR_ROLE; `account` is not zero, not this contract, not enrolled and
+     * not retired by {recoverAccount}.
      *
      * Emits {MerchantEnrolled}.
      */
@@ -457,10 +458,11 @@ contract HeitjeToken is ERC20, AccessControlDefaultAdminRules, EIP712 {
 
     /**
      * @notice Moves a lost account's balance and identity (kind, citizenId, suspension) to `replacement`.
-     * The yearly cap follows the person. The lost address becomes unregistered.
+     * The yearly cap follows the person. The lost address becomes unregistered and is retired: it can never
+     * be enrolled again.
      *
      * Requirements: caller has RECOVERY_ROLE; not paused; `lost` is enrolled; `replacement` is a fresh
-     * address (not zero, not this contract, not enrolled).
+     * address (not zero, not this contract, not enrolled, not itself a lost address).
      *
      * Emits {AccountRecovered} and, when there is a balance, {Transfer}.
      */
@@ -643,8 +645,12 @@ contract HeitjeToken is ERC20, AccessControlDefaultAdminRules, EIP712 {
         _nonceBitmap[authorizer][wordPos] = word | bit;
     }
 
+    /// @dev A lost address is retired for good: enrolling it again would revive a key that was lost (or
+    /// found by someone else), and would let `_successorOf` chains loop, so {rejectRedemption} never ends.
     function _checkNewAccount(address account) private view {
-        if (account == address(0) || account == address(this)) revert HeitjeInvalidAddress(account);
+        if (account == address(0) || account == address(this) || _successorOf[account] != address(0)) {
+            revert HeitjeInvalidAddress(account);
+        }
         if (_accounts[account].kind != Kind.None) revert HeitjeAlreadyEnrolled(account);
     }
 
