@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import Hash32
+from eth_utils import to_checksum_address
 
 from heitje.errors import ConfigurationError
 from heitje.settings import DEV_MNEMONIC, Settings
@@ -35,6 +36,13 @@ class Signer(Protocol):
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         """Return the signed raw transaction (EIP-2718 envelope) for a complete `tx` dict."""
         ...
+
+
+@runtime_checkable
+class TypedDataSigner(Signer, Protocol):
+    """A signer that can also sign an EIP-712 digest (needed only for off-chain authorizations)."""
+
+    def sign_typed_hash(self, digest: bytes) -> tuple[int, bytes, bytes]: ...
 
 
 class LocalKeySigner:
@@ -68,9 +76,7 @@ class LocalKeySigner:
         except FileNotFoundError as exc:
             raise ConfigurationError(f"keystore not found: {path}") from exc
         except ValueError as exc:
-            raise ConfigurationError(
-                f"cannot unlock keystore {path.name}: wrong password or damaged file"
-            ) from exc
+            raise ConfigurationError(f"cannot unlock keystore {path.name}: wrong password or damaged file") from exc
         return cls(Account.from_key(key))
 
 
@@ -99,6 +105,29 @@ def ensure_dev_keystores(settings: Settings) -> None:
         path = keystore_path(settings, role)
         if not path.exists():
             write_keystore(path, dev_account(index), password)
+
+
+def keystore_address(path: Path) -> str | None:
+    """The address a keystore file declares, read without unlocking it (None if there is no file)."""
+    if not path.exists():
+        return None
+    address = json.loads(path.read_text()).get("address")
+    return str(to_checksum_address(address)) if address else None
+
+
+def new_role_key(settings: Settings, role: str, private_key: bytes | None = None, force: bool = False) -> str:
+    """Write a keystore for `role` holding a new random key (or `private_key`); returns the address.
+
+    Refuses to overwrite an existing keystore unless `force`: a lost role key means a role hand-over.
+    """
+    if role not in ROLE_NAMES:
+        raise ConfigurationError(f"unknown role {role!r}")
+    path = keystore_path(settings, role)
+    if path.exists() and not force:
+        raise ConfigurationError(f"{path} exists; pass force to replace it")
+    account = Account.from_key(private_key) if private_key is not None else Account.create()
+    write_keystore(path, account, settings.keystore_password.get_secret_value())
+    return str(account.address)
 
 
 def load_signer(settings: Settings, role: str) -> LocalKeySigner:

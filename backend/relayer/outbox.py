@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The outbox: services record a chain action as an intent in their own DB transaction.
+
+The relayer picks intents up after that transaction commits, so an action is sent if and only if the
+business change that asked for it was committed. The business key makes a repeated request harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.relayer.actions import ACTION_ROLES, args_hash, normalise_args
+from backend.relayer.errors import DuplicateIntentError, InvalidIntentError
+from backend.relayer.models import QUEUED, Intent
+
+log = logging.getLogger(__name__)
+
+
+def _same_or_raise(existing: Intent, action: str, digest: str) -> Intent:
+    if existing.action != action or existing.args_hash != digest:
+        raise DuplicateIntentError(
+            f"business key {existing.business_key!r} is already used by another {existing.action} request",
+            business_key=existing.business_key,
+        )
+    return existing
+
+
+def enqueue(session: Session, *, business_key: str, action: str, args: Mapping[str, Any]) -> Intent:
+    """Record the intent to call `action(args)` under `business_key`, in the caller's transaction.
+
+    The same key with the same action and arguments returns the existing intent; with different ones it
+    raises DuplicateIntentError. Arguments are JSON: addresses as hex strings, integers as ints or decimal
+    strings, bytes32 as 0x-hex.
+    """
+    if not business_key or len(business_key) > 200:
+        raise InvalidIntentError("business_key must be 1..200 characters")
+    normalised = normalise_args(action, args)
+    digest = args_hash(action, normalised)
+    existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one_or_none()
+    if existing is not None:
+        return _same_or_raise(existing, action, digest)
+    now = datetime.now(UTC)
+    intent = Intent(
+        business_key=business_key,
+        action=action,
+        args=normalised,
+        args_hash=digest,
+        role=ACTION_ROLES[action],
+        status=QUEUED,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(intent)
+    except IntegrityError:
+        # A concurrent transaction inserted the same key first (PostgreSQL; SQLite serialises writers).
+        existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one()
+        return _same_or_raise(existing, action, digest)
+    log.debug("intent %s queued: %s", business_key, action)
+    return intent
+
+
+def get_intent(session: Session, business_key: str) -> Intent | None:
+    """The intent stored under `business_key`: status queued → signed → sent → mined / failed, its
+    transaction hash and block once mined, and the decoded custom error (name and arguments) if failed."""
+    return session.scalars(select(Intent).where(Intent.business_key == business_key)).one_or_none()
