@@ -85,7 +85,8 @@ class NodeSource:
         self.rpc = rpc
         self.address = address.lower()
         self.max_blocks = max_blocks
-        self.span = max_blocks
+        # Start small and double while pages stay light: a dense chain never returns one huge page.
+        self.span = 1
         self.target_logs = target_logs
         self.backoff = backoff or Backoff()
         self.sleep = sleep
@@ -124,14 +125,13 @@ class NodeSource:
             except TRANSIENT as exc:
                 refused = is_refusal(exc)
                 failures += 0 if refused else 1
-                if refused or failures >= 2:
-                    # A refusal, or repeated failure (a timeout may mean the answer is too big): shrink.
-                    if self.span > 1:
-                        self.span = max(1, self.span // 2)
-                        self.refusals += 1
-                        log.info("eth_getLogs %s-%s refused (%s); range now %s blocks", low, end, exc, self.span)
-                        if refused:
-                            continue
+                # A refusal, or repeated failure (a timeout may mean the answer is too big): shrink.
+                if (refused or failures >= 2) and self.span > 1:
+                    self.span = max(1, self.span // 2)
+                    self.refusals += 1
+                    log.info("eth_getLogs %s-%s refused (%s); range now %s blocks", low, end, exc, self.span)
+                    if refused:
+                        continue
                 delay = next(delays, None)
                 if delay is None:
                     raise NodeError(f"eth_getLogs {low}-{end} kept failing: {exc}") from exc

@@ -123,8 +123,7 @@ class Indexer:
         with unit_of_work(self.factory) as s:
             if self.store.cursor(s) != cursor:
                 raise StateError("the cursor moved under this indexer: is a second copy running?")
-            self.store.write_page(s, cursor, events, list(headers.values()), headers[high],
-                                  self.config.reorg_window)  # fmt: skip
+            self.store.write_page(s, cursor, events, list(headers.values()), headers[high], self.config.reorg_window)
         if self.metrics:
             self.metrics.page(head, high, len(events), self.source.retries)
         log.debug("indexed blocks %s-%s: %s events", low, high, len(events))

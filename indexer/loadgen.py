@@ -16,6 +16,7 @@ from typing import Any
 from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 from eth_utils import keccak
 
 from heitje.chain.abi import heitje_abi
@@ -75,11 +76,18 @@ class LoadGen:
     def send(self, role: str, fn: str, *args: Any, gas: int = 400_000) -> None:
         key = self.keys[role]
         data = self.abi.functions[fn].encode(*args)
-        tx = {
-            "type": 2, "chainId": self.chain_id, "nonce": self._nonce(key.address), "gas": gas,
-            "maxFeePerGas": 0, "maxPriorityFeePerGas": 0, "value": 0, "to": self.contract, "data": data,
-        }  # fmt: skip
-        raw = bytes(key.sign_transaction(tx).raw_transaction)
+        tx: dict[str, Any] = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": self._nonce(key.address),
+            "gas": gas,
+            "maxFeePerGas": 0,
+            "maxPriorityFeePerGas": 0,
+            "value": 0,
+            "to": self.contract,
+            "data": data,
+        }
+        raw = bytes(key.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
         self.pending.append(("0x" + keccak(raw).hex(), raw))
 
     def flush(self, mine: bool = True, batch: int = 500) -> list[str]:
@@ -131,7 +139,7 @@ class LoadGen:
 
     def _sign(self, signer: LocalAccount, struct: bytes) -> tuple[int, bytes, bytes]:
         digest = keccak(b"\x19\x01" + self.domain + keccak(struct))
-        sig = signer.unsafe_sign_hash(digest)
+        sig = signer.unsafe_sign_hash(Hash32(digest))
         return sig.v, sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big")
 
     def transfer_auth(self, signer: LocalAccount, to: str, value: int, nonce: int, ref: bytes) -> None:
@@ -142,8 +150,21 @@ class LoadGen:
             [_TRANSFER_TYPEHASH, signer.address, to, value, 0, valid_before, nonce, ref],
         )
         v, r, s = self._sign(signer, struct)
-        self.send("relayer", "transferWithAuthorization", signer.address, to, value, 0, valid_before, nonce,
-                  ref, v, r, s, gas=200_000)  # fmt: skip
+        self.send(
+            "relayer",
+            "transferWithAuthorization",
+            signer.address,
+            to,
+            value,
+            0,
+            valid_before,
+            nonce,
+            ref,
+            v,
+            r,
+            s,
+            gas=200_000,
+        )
 
     def redeem_auth(self, merchant: LocalAccount, value: int, nonce: int, payout_id: bytes) -> None:
         valid_before = 2**40
@@ -152,8 +173,20 @@ class LoadGen:
             [_REDEMPTION_TYPEHASH, merchant.address, value, 0, valid_before, nonce, payout_id],
         )
         v, r, s = self._sign(merchant, struct)
-        self.send("relayer", "requestRedemptionWithAuthorization", merchant.address, value, 0, valid_before,
-                  nonce, payout_id, v, r, s, gas=200_000)  # fmt: skip
+        self.send(
+            "relayer",
+            "requestRedemptionWithAuthorization",
+            merchant.address,
+            value,
+            0,
+            valid_before,
+            nonce,
+            payout_id,
+            v,
+            r,
+            s,
+            gas=200_000,
+        )
 
 
 def bulk_load(gen: LoadGen, events: int, citizens: int = 200, per_tx: int = 100, per_block: int = 20) -> int:

@@ -8,7 +8,7 @@ serves catch-up, following, and the rebuild after a reorg.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -153,14 +153,34 @@ class Projector:
 
     def __init__(self, contract: str) -> None:
         self.contract = contract.lower()
+        self._handlers: dict[str, Callable[[WorkingSet, Event], Any]] = {
+            "CitizenEnrolled": self._on_citizen_enrolled,
+            "MerchantEnrolled": self._on_merchant_enrolled,
+            "ParticipantSuspended": self._on_participant_suspended,
+            "ParticipantReinstated": self._on_participant_reinstated,
+            "AccountRecovered": self._on_account_recovered,
+            "TaskRewarded": self._on_task_rewarded,
+            "PaymentMade": self._on_payment_made,
+            "RefundMade": self._on_refund_made,
+            "RedemptionRequested": self._on_redemption_requested,
+            "RedemptionSettled": self._on_redemption_settled,
+            "RedemptionRejected": self._on_redemption_rejected,
+            "YearlyCapChanged": self._on_yearly_cap_changed,
+            "Paused": self._on_paused,
+            "Unpaused": self._on_unpaused,
+            "DefaultAdminTransferScheduled": self._on_default_admin_transfer_scheduled,
+            "DefaultAdminTransferCanceled": self._on_default_admin_transfer_canceled,
+            "RoleGranted": self._on_role_granted,
+            "RoleRevoked": self._on_role_revoked,
+        }
 
     def apply(self, ws: WorkingSet, events: Sequence[Event]) -> None:
         last_transfer: dict[str, Any] | None = None
         last_key: tuple[str, int] = ("", -1)
         for e in events:
-            handler = getattr(self, "_on_" + e.name, None)
+            handler = self._handlers.get(e.name)
             if e.name == "Transfer":
-                last_transfer = self._on_Transfer(ws, e)
+                last_transfer = self._on_transfer(ws, e)
                 last_key = (e.tx_hash, e.log_index)
                 continue
             kind = _TRANSFER_KIND.get(e.name)
@@ -173,7 +193,7 @@ class Projector:
 
     # ── movements ──
 
-    def _on_Transfer(self, ws: WorkingSet, e: Event) -> dict[str, Any]:
+    def _on_transfer(self, ws: WorkingSet, e: Event) -> dict[str, Any]:
         src, dst, value = e.args["from"], e.args["to"], e.args["value"]
         for address, delta in ((src, -value), (dst, value)):
             if address == ZERO:
@@ -230,8 +250,7 @@ class Projector:
     def _state(self, ws: WorkingSet) -> dict[str, Any]:
         row = ws.state.get(1)
         if row is None:
-            row = {"id": 1, "paused": False, "yearly_cap": 0, "pending_admin": None,
-                   "pending_admin_schedule": None}  # fmt: skip
+            row = {"id": 1, "paused": False, "yearly_cap": 0, "pending_admin": None, "pending_admin_schedule": None}
             ws.state.put(1, row)
             return row
         return ws.state.touch(1)
@@ -255,10 +274,10 @@ class Projector:
             },
         )
 
-    def _on_CitizenEnrolled(self, ws: WorkingSet, e: Event) -> None:
+    def _on_citizen_enrolled(self, ws: WorkingSet, e: Event) -> None:
         self._enrol(ws, e, "citizen", e.args["citizenId"])
 
-    def _on_MerchantEnrolled(self, ws: WorkingSet, e: Event) -> None:
+    def _on_merchant_enrolled(self, ws: WorkingSet, e: Event) -> None:
         self._enrol(ws, e, "merchant", None)
 
     def _participant(self, ws: WorkingSet, address: str, e: Event) -> dict[str, Any]:
@@ -266,13 +285,13 @@ class Projector:
             raise IndexerError(f"{e.name} in tx {e.tx_hash} names {address}, which the mirror never enrolled")
         return ws.participants.touch(address)
 
-    def _on_ParticipantSuspended(self, ws: WorkingSet, e: Event) -> None:
+    def _on_participant_suspended(self, ws: WorkingSet, e: Event) -> None:
         self._participant(ws, e.args["account"], e)["suspended"] = True
 
-    def _on_ParticipantReinstated(self, ws: WorkingSet, e: Event) -> None:
+    def _on_participant_reinstated(self, ws: WorkingSet, e: Event) -> None:
         self._participant(ws, e.args["account"], e)["suspended"] = False
 
-    def _on_AccountRecovered(self, ws: WorkingSet, e: Event) -> None:
+    def _on_account_recovered(self, ws: WorkingSet, e: Event) -> None:
         lost, replacement = e.args["lost"], e.args["replacement"]
         old = self._participant(ws, lost, e)
         ws.participants.put(
@@ -291,7 +310,7 @@ class Projector:
 
     # ── rewards, payments, settlement ──
 
-    def _on_TaskRewarded(self, ws: WorkingSet, e: Event) -> None:
+    def _on_task_rewarded(self, ws: WorkingSet, e: Event) -> None:
         citizen, amount = e.args["citizen"], e.args["amount"]
         person = ws.participants.get(citizen)
         citizen_id = person["citizen_id"] if person else None
@@ -324,8 +343,17 @@ class Projector:
     def _merchant(self, ws: WorkingSet, merchant: str) -> dict[str, Any]:
         row = ws.merchants.get(merchant)
         if row is None:
-            row = {"merchant": merchant, "payments": 0, "received": 0, "refunds": 0, "refunded": 0,
-                   "redemptions": 0, "redeemed": 0, "settled": 0, "rejected": 0}  # fmt: skip
+            row = {
+                "merchant": merchant,
+                "payments": 0,
+                "received": 0,
+                "refunds": 0,
+                "refunded": 0,
+                "redemptions": 0,
+                "redeemed": 0,
+                "settled": 0,
+                "rejected": 0,
+            }
             ws.merchants.put(merchant, row)
             return row
         return ws.merchants.touch(merchant)
@@ -349,19 +377,19 @@ class Projector:
             }
         )
 
-    def _on_PaymentMade(self, ws: WorkingSet, e: Event) -> None:
+    def _on_payment_made(self, ws: WorkingSet, e: Event) -> None:
         self._payment(ws, e, "payment", e.args["citizen"], e.args["merchant"])
         row = self._merchant(ws, e.args["merchant"])
         row["payments"] += 1
         row["received"] += e.args["amount"]
 
-    def _on_RefundMade(self, ws: WorkingSet, e: Event) -> None:
+    def _on_refund_made(self, ws: WorkingSet, e: Event) -> None:
         self._payment(ws, e, "refund", e.args["merchant"], e.args["citizen"])
         row = self._merchant(ws, e.args["merchant"])
         row["refunds"] += 1
         row["refunded"] += e.args["amount"]
 
-    def _on_RedemptionRequested(self, ws: WorkingSet, e: Event) -> None:
+    def _on_redemption_requested(self, ws: WorkingSet, e: Event) -> None:
         payout_id, merchant, amount = e.args["payoutId"], e.args["merchant"], e.args["amount"]
         ws.redemptions.put(
             payout_id,
@@ -390,16 +418,15 @@ class Projector:
         if ws.redemptions.get(payout_id) is None:
             raise IndexerError(f"{e.name} in tx {e.tx_hash} for unknown payout {payout_id}")
         row = ws.redemptions.touch(payout_id)
-        row.update(status=status, settled_block=e.block_number, settled_time=e.block_time,
-                   settled_tx_hash=e.tx_hash)  # fmt: skip
+        row.update(status=status, settled_block=e.block_number, settled_time=e.block_time, settled_tx_hash=e.tx_hash)
         return row
 
-    def _on_RedemptionSettled(self, ws: WorkingSet, e: Event) -> None:
+    def _on_redemption_settled(self, ws: WorkingSet, e: Event) -> None:
         row = self._decide(ws, e, "settled")
         row["bank_reference"] = e.args["bankReference"]
         self._merchant(ws, row["merchant"])["settled"] += e.args["amount"]
 
-    def _on_RedemptionRejected(self, ws: WorkingSet, e: Event) -> None:
+    def _on_redemption_rejected(self, ws: WorkingSet, e: Event) -> None:
         row = self._decide(ws, e, "rejected")
         row["reason"] = e.args["reason"]
         row["returned_to"] = e.args["merchant"]
@@ -407,26 +434,26 @@ class Projector:
 
     # ── contract state and roles ──
 
-    def _on_YearlyCapChanged(self, ws: WorkingSet, e: Event) -> None:
+    def _on_yearly_cap_changed(self, ws: WorkingSet, e: Event) -> None:
         self._state(ws)["yearly_cap"] = e.args["newCap"]
 
-    def _on_Paused(self, ws: WorkingSet, e: Event) -> None:
+    def _on_paused(self, ws: WorkingSet, e: Event) -> None:
         self._state(ws)["paused"] = True
 
-    def _on_Unpaused(self, ws: WorkingSet, e: Event) -> None:
+    def _on_unpaused(self, ws: WorkingSet, e: Event) -> None:
         self._state(ws)["paused"] = False
 
-    def _on_DefaultAdminTransferScheduled(self, ws: WorkingSet, e: Event) -> None:
+    def _on_default_admin_transfer_scheduled(self, ws: WorkingSet, e: Event) -> None:
         state = self._state(ws)
         state["pending_admin"] = e.args["newAdmin"]
         state["pending_admin_schedule"] = e.args["acceptSchedule"]
 
-    def _on_DefaultAdminTransferCanceled(self, ws: WorkingSet, e: Event) -> None:
+    def _on_default_admin_transfer_canceled(self, ws: WorkingSet, e: Event) -> None:
         state = self._state(ws)
         state["pending_admin"] = None
         state["pending_admin_schedule"] = None
 
-    def _on_RoleGranted(self, ws: WorkingSet, e: Event) -> None:
+    def _on_role_granted(self, ws: WorkingSet, e: Event) -> None:
         role, account = e.args["role"], e.args["account"]
         ws.roles.put(
             (role, account),
@@ -442,9 +469,9 @@ class Projector:
         if role == DEFAULT_ADMIN_ROLE:
             state = ws.state.get(1)
             if state is not None and state["pending_admin"] == account:
-                self._on_DefaultAdminTransferCanceled(ws, e)
+                self._on_default_admin_transfer_canceled(ws, e)
 
-    def _on_RoleRevoked(self, ws: WorkingSet, e: Event) -> None:
+    def _on_role_revoked(self, ws: WorkingSet, e: Event) -> None:
         ws.roles.delete((e.args["role"], e.args["account"]))
 
 

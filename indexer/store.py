@@ -139,7 +139,7 @@ class Store:
                 events=0,
                 reorgs=0,
                 updated_at=datetime.now(UTC),
-            )  # fmt: skip
+            )
         )
         session.flush()
         return Cursor(before_start.number, before_start.hash, start_block, 0)
@@ -153,7 +153,7 @@ class Store:
                 block_hash=block_hash,
                 events=IdxCursor.events + new_events,
                 updated_at=datetime.now(UTC),
-            )  # fmt: skip
+            )
         )
 
     # ── one page ──
@@ -185,7 +185,7 @@ class Store:
                 [
                     {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "time": h.time}
                     for h in sorted(blocks, key=lambda h: h.number)
-                ],  # fmt: skip
+                ],
             )
         if events:
             session.execute(insert(IdxEvent), [_event_row(e) for e in events])
@@ -216,8 +216,14 @@ class Store:
         _load(session, ws.participants, IdxParticipant, IdxParticipant.address, participants)
         citizen_ids = set(keys.citizen_ids)
         citizen_ids.update(r["citizen_id"] for r in ws.participants.rows.values() if r["citizen_id"])
-        _load(session, ws.earnings, IdxEarning, IdxEarning.citizen_id, sorted(citizen_ids),
-              key=lambda r: (r["citizen_id"], r["year"]))  # fmt: skip
+        _load(
+            session,
+            ws.earnings,
+            IdxEarning,
+            IdxEarning.citizen_id,
+            sorted(citizen_ids),
+            key=lambda r: (r["citizen_id"], r["year"]),
+        )
         _load(session, ws.merchants, IdxMerchantReceipt, IdxMerchantReceipt.merchant, sorted(keys.merchants))
         _load(session, ws.redemptions, IdxRedemption, IdxRedemption.payout_id, sorted(keys.payout_ids))
         _load(session, ws.supply, IdxSupply, IdxSupply.id, [1])
@@ -249,11 +255,12 @@ class Store:
         if gone := ws.roles.deletes():
             for chunk in _chunks(gone):
                 session.execute(delete(IdxRole).where(tuple_(IdxRole.role, IdxRole.account).in_(chunk)))
-        for rows, model in (
+        appended: tuple[tuple[list[dict[str, Any]], Any], ...] = (
             (ws.transfers, IdxTransfer),
             (ws.task_rewards, IdxTaskReward),
             (ws.payments, IdxPayment),
-        ):
+        )
+        for rows, model in appended:
             if rows:
                 session.execute(insert(model), rows)
 
@@ -271,7 +278,8 @@ class Store:
 
     def rollback(self, session: Session, ancestor: int, ancestor_hash: str) -> int:
         """Forget everything above `ancestor` and rebuild the projections. Returns the events dropped."""
-        dropped = session.execute(delete(IdxEvent).where(IdxEvent.block_number > ancestor)).rowcount or 0
+        result: Any = session.execute(delete(IdxEvent).where(IdxEvent.block_number > ancestor))
+        dropped = int(result.rowcount or 0)
         session.execute(delete(IdxBlock).where(IdxBlock.number > ancestor))
         self.rebuild(session)
         session.execute(
@@ -283,7 +291,7 @@ class Store:
                 events=IdxCursor.events - dropped,
                 reorgs=IdxCursor.reorgs + 1,
                 updated_at=datetime.now(UTC),
-            )  # fmt: skip
+            )
         )
         for hook in self.rollback_hooks:
             hook(session, ancestor)

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Indexer benchmark: catch-up throughput into a database, against a naive per-event INSERT + commit loop
+over the same events, and peak memory. Used by `heitje bench`; see docs/indexer.md for measured numbers."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import threading
+import time
+from typing import Any
+
+import psutil
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Numeric, String, Table, Text, select
+
+from heitje.chain.abi import heitje_abi
+from heitje.chain.client import RpcClient
+from heitje.db import make_engine, migrate
+from heitje.deploy import Deployment
+from indexer.bootstrap import bootstrap
+from indexer.decode import LogDecoder
+from indexer.loadgen import LoadGen, bulk_load
+
+log = logging.getLogger(__name__)
+
+
+class _PeakRss:
+    """Samples this process's resident memory while running."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        self.peak = 0
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._proc = psutil.Process()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> _PeakRss:
+        self.peak = self._proc.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def naive_loop(rpc: RpcClient, deployment: Deployment, database_url: str, limit: int) -> dict[str, Any]:
+    """What a first attempt does: one eth_getLogs, then per event an INSERT of the event and an upsert of
+    the balances it moves, each committed on its own."""
+    md = MetaData()
+    events = Table(
+        "bench_naive_events",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("tx_hash", String(66)),
+        Column("log_index", Integer),
+        Column("name", String(64)),
+        Column("block_number", BigInteger),
+        Column("data", Text),
+    )
+    balances = Table(
+        "bench_naive_balances", md, Column("address", String(42), primary_key=True), Column("balance", Numeric(78, 0))
+    )
+    engine = make_engine(database_url)
+    md.drop_all(engine)
+    md.create_all(engine)
+    decoder = LogDecoder(heitje_abi())
+    head = int(rpc.call("eth_blockNumber"), 16)
+    raw = rpc.call(
+        "eth_getLogs", {"address": deployment.address, "fromBlock": hex(deployment.block_number), "toBlock": hex(head)}
+    )[:limit]
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        for item in raw:
+            e = decoder.decode(item)
+            conn.execute(
+                events.insert().values(
+                    tx_hash=e.tx_hash, log_index=e.log_index, name=e.name, block_number=e.block_number, data=e.data
+                )
+            )
+            if e.name == "Transfer":
+                for address, delta in ((e.args["from"], -e.args["value"]), (e.args["to"], e.args["value"])):
+                    old = conn.execute(select(balances.c.balance).where(balances.c.address == address)).scalar()
+                    if old is None:
+                        conn.execute(balances.insert().values(address=address, balance=delta))
+                    else:
+                        conn.execute(
+                            balances.update().where(balances.c.address == address).values(balance=int(old) + delta)
+                        )
+            conn.commit()
+    elapsed = time.perf_counter() - started
+    md.drop_all(engine)
+    engine.dispose()
+    return {"events": len(raw), "seconds": round(elapsed, 3), "events_per_s": round(len(raw) / elapsed)}
+
+
+def measure(
+    rpc_url: str,
+    deployment: Deployment,
+    database_url: str,
+    load_events: int = 0,
+    naive_events: int = 10_000,
+) -> dict[str, Any]:
+    """Catch up a fresh database from the deployment block and time it.
+
+    `load_events` > 0 first adds that many events on the (development) chain with the dev keys. The naive
+    loop runs over the first `naive_events` of the same events (it is slow; its rate is what matters).
+    """
+    rpc = RpcClient(rpc_url, timeout=120)
+    try:
+        if load_events:
+            gen = LoadGen(rpc, deployment.address, chain_id=deployment.chain_id)
+            bulk_load(gen, load_events)
+        migrate(database_url)
+        parts = bootstrap(rpc, database_url, deployment.address, deployment.block_number, deployment.chain_id)
+        with _PeakRss() as rss:
+            started = time.perf_counter()
+            events = parts.indexer.catch_up()
+            elapsed = time.perf_counter() - started
+        parts.engine.dispose()
+        naive = naive_loop(rpc, deployment, database_url, naive_events) if naive_events else None
+    finally:
+        rpc.close()
+    rate = events / elapsed if elapsed else 0.0
+    result: dict[str, Any] = {
+        "database": make_engine(database_url).dialect.name,
+        "events": events,
+        "seconds": round(elapsed, 3),
+        "events_per_s": round(rate),
+        "peak_rss_mb": round(rss.peak / 2**20, 1),
+        "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if naive:
+        result["naive"] = naive
+        result["speedup_vs_naive"] = round(rate / naive["events_per_s"], 1) if naive["events_per_s"] else None
+    return result
