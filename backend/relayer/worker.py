@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,6 +112,8 @@ def _jsonable(value: Any) -> Any:
         return value if abs(value) < 2**53 else str(value)
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, str) and len(value) == 42 and is_address(value):
+        return str(to_checksum_address(value))  # eth_abi decodes addresses in lower case
     return value
 
 
