@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heitje.db import Base
@@ -31,6 +31,8 @@ class Citizen(Base):
     address: Mapped[str | None] = mapped_column(String(42), unique=True)  # custodial wallet, lowercase 0x-hex
     personal_data_id: Mapped[int] = mapped_column(ForeignKey("personal_data.id"))
     postcode4: Mapped[str] = mapped_column(String(4), index=True)  # neighbourhood, for tasks and statistics
+    #: Show the display name on the neighbourhood leaderboard (off unless the citizen opts in).
+    leaderboard_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.current_timestamp())
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The task lifecycle through the API: register → enrol → task → claim → proof → approve (outbox) → paid."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.models.audit import AuditEntry
+from backend.relayer.models import Intent
+from backend.services import audit
+from heitje.settings import Settings
+from tests.api import world
+from tests.api.conftest import Actor
+
+
+def test_approval_enqueues_exactly_one_mint_in_the_same_transaction(
+    client: TestClient, db: sessionmaker[Session], migrated: Settings, officer: Actor
+) -> None:
+    anna = world.citizen(client, officer, "anna@example.nl")
+    cid = world.submitted_claim(client, officer, anna)
+    r = client.post(f"/api/v1/claims/{cid}/approve", headers=officer.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved"
+    assert r.json()["mint_status"] == "queued"
+    with db() as s:
+        intents = {i.business_key: i for i in s.scalars(select(Intent))}
+        mint = intents[f"claim:{cid}"]
+        assert mint.action == "mintForTask"
+        assert mint.args["amount"] == 500
+        assert mint.args["taskId"] == cid
+        assert intents[f"enrol:citizen:{anna.id}"].action == "enrolCitizen"
+        actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+        assert actions == ["citizen.approve", "task.create", "claim.approve"]
+        assert audit.verify(s).ok
+    wallet = client.get("/api/v1/me/wallet", headers=anna.headers).json()
+    assert wallet["this_year"]["pending_cents"] == 500
+    assert wallet["this_year"]["remaining_cents"] == 150_000 - 500
+
+
+def test_reward_above_the_hourly_maximum_is_refused(client: TestClient, officer: Actor) -> None:
+    r = client.post(
+        "/api/v1/tasks", json=world.task_body(reward_cents=501, estimated_minutes=60), headers=officer.headers
+    )
+    assert r.status_code == 422
+    assert r.json()["max_reward_cents"] == 500
+    assert (
+        client.post(
+            "/api/v1/tasks", json=world.task_body(reward_cents=250, estimated_minutes=30), headers=officer.headers
+        ).status_code
+        == 201
+    )
+    # configurable by an admin
+    assert (
+        client.put("/api/v1/admin/settings", json={"hourly_max_cents": 600}, headers=officer.headers).status_code == 200
+    )
+    r = client.post("/api/v1/tasks", json=world.task_body(reward_cents=501), headers=officer.headers)
+    assert r.status_code == 201
