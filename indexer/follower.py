@@ -111,7 +111,7 @@ class Indexer:
         if headers[low].parent_hash != cursor.block_hash:
             self._rollback(cursor)
             return Step(block=cursor.block_number, head=head, reorg=True)
-        for n in range(max(window_from, low + 1), high + 1):
+        for n in range(window_from + 1, high + 1):
             if headers[n].parent_hash != headers[n - 1].hash:
                 raise InconsistentPageError(f"block {n} does not follow block {n - 1}: the chain moved")
         for e in events:
