@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
@@ -201,8 +201,11 @@ class Operators:
 
     @classmethod
     def dev(cls) -> Operators:
-        keys = [LocalKeySigner(dev_account(i)) for i in range(6)]
-        return cls(*keys, relayer=LocalKeySigner(dev_account(6)))
+        """The anvil dev keys as `heitje deploy` assigns them on a dev chain; key 6 relays."""
+        admin, issuer, registrar, settler, pauser, recovery, relayer = (
+            LocalKeySigner(dev_account(i)) for i in range(7)
+        )
+        return cls(admin, issuer, registrar, settler, pauser, recovery, relayer)
 
 
 class Ledger:
@@ -227,6 +230,24 @@ class Ledger:
         raw = f.decode_output(self.chain.call(self.address, f.encode(*args), block=block, sender=sender))
         out = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(f.output_types, raw, strict=True))
         return out[0] if len(out) == 1 else out
+
+    def call_many(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Several view calls in one JSON-RPC batch; results as `call` returns them."""
+        requests: list[tuple[str, list[Any]]] = [
+            ("eth_call", [{"to": self.address, "data": "0x" + self.calldata(fn, *args).hex()}, "latest"])
+            for fn, args in calls
+        ]
+        out = []
+        for (fn, _), result in zip(calls, self.chain.rpc.batch(requests), strict=True):
+            if isinstance(result, Exception):
+                raise result
+            f = self._fns[fn]
+            raw = f.decode_output(bytes.fromhex(result[2:]))
+            values = tuple(
+                to_checksum_address(v) if t == "address" else v for t, v in zip(f.output_types, raw, strict=True)
+            )
+            out.append(values[0] if len(values) == 1 else values)
+        return out
 
     def calldata(self, fn: str, *args: Any) -> bytes:
         return self._fns[fn].encode(*args)
@@ -343,28 +364,29 @@ class Ledger:
         from_: str | None = None,
     ) -> TransferAuthorization:
         """`key` signs a payment or refund; `from_` defaults to the key's address (override to forge)."""
+        auth = TransferAuthorization(
+            from_=to_checksum_address(from_ or key.address),
+            to=to_checksum_address(to),
+            value=value,
+            valid_after=valid_after,
+            valid_before=self._default_valid_before() if valid_before is None else valid_before,
+            nonce=secrets.randbits(256) if nonce is None else nonce,
+            payment_ref=random_bytes32() if payment_ref is None else payment_ref,
+            v=0,
+            r=b"",
+            s=b"",
+        )
         message = {
-            "from": to_checksum_address(from_ or key.address),
-            "to": to_checksum_address(to),
-            "value": value,
-            "validAfter": valid_after,
-            "validBefore": self._default_valid_before() if valid_before is None else valid_before,
-            "nonce": secrets.randbits(256) if nonce is None else nonce,
-            "paymentRef": random_bytes32() if payment_ref is None else payment_ref,
+            "from": auth.from_,
+            "to": auth.to,
+            "value": auth.value,
+            "validAfter": auth.valid_after,
+            "validBefore": auth.valid_before,
+            "nonce": auth.nonce,
+            "paymentRef": auth.payment_ref,
         }
         sig = key.sign_typed_data(self.domain(), TRANSFER_TYPES, message)
-        return TransferAuthorization(
-            message["from"],
-            message["to"],
-            value,
-            message["validAfter"],
-            message["validBefore"],
-            message["nonce"],
-            message["paymentRef"],
-            sig.v,
-            sig.r.to_bytes(32, "big"),
-            sig.s.to_bytes(32, "big"),
-        )
+        return replace(auth, v=sig.v, r=sig.r.to_bytes(32, "big"), s=sig.s.to_bytes(32, "big"))
 
     def sign_redemption(
         self,
@@ -377,26 +399,27 @@ class Ledger:
         valid_before: int | None = None,
         merchant: str | None = None,
     ) -> RedemptionAuthorization:
+        auth = RedemptionAuthorization(
+            merchant=to_checksum_address(merchant or key.address),
+            value=value,
+            valid_after=valid_after,
+            valid_before=self._default_valid_before() if valid_before is None else valid_before,
+            nonce=secrets.randbits(256) if nonce is None else nonce,
+            payout_id=payout_id,
+            v=0,
+            r=b"",
+            s=b"",
+        )
         message = {
-            "merchant": to_checksum_address(merchant or key.address),
-            "value": value,
-            "validAfter": valid_after,
-            "validBefore": self._default_valid_before() if valid_before is None else valid_before,
-            "nonce": secrets.randbits(256) if nonce is None else nonce,
-            "payoutId": payout_id,
+            "merchant": auth.merchant,
+            "value": auth.value,
+            "validAfter": auth.valid_after,
+            "validBefore": auth.valid_before,
+            "nonce": auth.nonce,
+            "payoutId": auth.payout_id,
         }
         sig = key.sign_typed_data(self.domain(), REDEMPTION_TYPES, message)
-        return RedemptionAuthorization(
-            message["merchant"],
-            value,
-            message["validAfter"],
-            message["validBefore"],
-            message["nonce"],
-            payout_id,
-            sig.v,
-            sig.r.to_bytes(32, "big"),
-            sig.s.to_bytes(32, "big"),
-        )
+        return replace(auth, v=sig.v, r=sig.r.to_bytes(32, "big"), s=sig.s.to_bytes(32, "big"))
 
     def submit_transfer(self, auth: TransferAuthorization, gas: int | None = None) -> Receipt:
         """The relayer submits a signed payment or refund."""
@@ -457,16 +480,7 @@ class Ledger:
 
     def balances(self, accounts: list[str]) -> list[int]:
         """Several balances in one JSON-RPC batch."""
-        f = self._fns["balanceOf"]
-        calls: list[tuple[str, list[Any]]] = [
-            ("eth_call", [{"to": self.address, "data": "0x" + f.encode(a).hex()}, "latest"]) for a in accounts
-        ]
-        out = []
-        for result in self.chain.rpc.batch(calls):
-            if isinstance(result, Exception):
-                raise result
-            out.append(int(result, 16))
-        return out
+        return [int(b) for b in self.call_many([("balanceOf", (a,)) for a in accounts])]
 
     def total_supply(self) -> int:
         return int(self.call("totalSupply"))

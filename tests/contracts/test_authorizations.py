@@ -49,14 +49,15 @@ def test_documented_typed_data_is_what_the_contract_verifies(world: World, snaps
     """A wallet that knows only docs/contract.md (the full EIP-712 JSON) produces an accepted signature."""
     ledger = world.ledger
     ts = ledger.latest_timestamp()
+    nonce, ref = secrets.randbits(256), random_bytes32()
     message = {
         "from": world.citizen.address,
         "to": world.merchant.address,
         "value": 125,
         "validAfter": ts - 10,
         "validBefore": ts + 600,
-        "nonce": secrets.randbits(256),
-        "paymentRef": random_bytes32(),
+        "nonce": nonce,
+        "paymentRef": ref,
     }
     full = {
         "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **TRANSFER_TYPES},
@@ -66,7 +67,13 @@ def test_documented_typed_data_is_what_the_contract_verifies(world: World, snaps
     }
     sig = Account.sign_message(encode_typed_data(full_message=full), world.citizen.key)
     auth = TransferAuthorization(
-        *message.values(),  # type: ignore[arg-type]
+        world.citizen.address,
+        world.merchant.address,
+        125,
+        ts - 10,
+        ts + 600,
+        nonce,
+        ref,
         sig.v,
         sig.r.to_bytes(32, "big"),
         sig.s.to_bytes(32, "big"),
@@ -75,9 +82,9 @@ def test_documented_typed_data_is_what_the_contract_verifies(world: World, snaps
     assert rcpt.event("PaymentMade").args == {
         "citizen": world.citizen.address,
         "merchant": world.merchant.address,
-        "paymentRef": message["paymentRef"],
+        "paymentRef": ref,
         "amount": 125,
-        "nonce": message["nonce"],
+        "nonce": nonce,
     }
 
 

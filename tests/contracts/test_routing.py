@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from tests.contracts.conftest import World
@@ -45,7 +46,7 @@ def receiver_address(world: World, party: str, sender: str) -> str:
     return sender_address(world, party)
 
 
-def sender_key(world: World, party: str):  # type: ignore[no-untyped-def]
+def sender_key(world: World, party: str) -> LocalAccount | None:
     return {"citizen": world.citizen, "merchant": world.merchant, "unregistered": world.outsider}.get(party)
 
 
