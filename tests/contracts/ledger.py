@@ -551,9 +551,9 @@ def expect_revert(name: str) -> Iterator[RevertInfo]:
     assert caught.value.name == name, f"expected {name}, got {caught.value}"
 
 
-def deploy_token(chain: Chain, deployer: Signer, admin_delay: int) -> str:
-    """Deploy a bare HeitjeToken (no roles granted) with `deployer` as admin; returns its address."""
+def deploy_token(chain: Chain, deployer: Signer, admin_delay: int) -> tuple[str, dict[str, Any]]:
+    """Deploy a bare HeitjeToken (no roles granted) with `deployer` as admin: its address and raw receipt."""
     artifact = load_artifact("HeitjeToken")
     init_code = bytes.fromhex(artifact["bytecode"][2:]) + encode(["address", "uint48"], [deployer.address, admin_delay])
     rcpt = chain.transact(deployer, None, init_code, gas=6_000_000)
-    return to_checksum_address(rcpt["contractAddress"])
+    return to_checksum_address(rcpt["contractAddress"]), rcpt

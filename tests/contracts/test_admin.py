@@ -107,7 +107,8 @@ def test_admin_role_cannot_be_granted_or_revoked_directly(ledger: Ledger, snapsh
 
 def test_two_step_admin_handover_waits_for_the_delay(chain: Chain, snapshot: None) -> None:
     old_admin = LocalKeySigner(dev_account(0))
-    token = Ledger(chain, deploy_token(chain, old_admin, ADMIN_DELAY), Operators.dev())
+    address, _ = deploy_token(chain, old_admin, ADMIN_DELAY)
+    token = Ledger(chain, address, Operators.dev())
     new_admin = new_account()
     assert token.call("defaultAdminDelay") == ADMIN_DELAY
 
