@@ -74,7 +74,7 @@ def test_1000_intents_from_threads_are_mined_exactly_once_without_nonce_gaps(env
 
     assert statuses(sf) == {MINED: 1000}
     rewarded = env.rewarded(block0)
-    assert {t: rewarded[t] for t in tasks} == {t: 1 for t in tasks}
+    assert {t: rewarded[t] for t in tasks} == dict.fromkeys(tasks, 1)
     assert env.total_supply() - supply0 == sum(amounts.values())
     for address in newcomers:
         kind, _suspended, _cid = ABI.functions["accountOf"].decode_output(
