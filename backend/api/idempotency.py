@@ -71,7 +71,7 @@ class IdempotencyMiddleware:
         ).hexdigest()  # fmt: skip
         principal = await asyncio.to_thread(self._principal, headers, scope)
 
-        record_id, replay = await asyncio.to_thread(self._claim, principal, key, digest)
+        record_id, replay = await self._claim(principal, key, digest)
         if replay is not None:
             status, ctype, payload = replay
             await self._send(send, status, payload, ctype, replayed=True)
@@ -132,8 +132,21 @@ class IdempotencyMiddleware:
         client = scope.get("client") or ("anonymous", 0)
         return f"client:{client[0]}"
 
-    def _claim(self, principal: str, key: str, digest: str) -> tuple[int, tuple[int, str, bytes] | None]:
+    async def _claim(self, principal: str, key: str, digest: str) -> tuple[int, tuple[int, str, bytes] | None]:
+        # Waiting happens on the event loop, not in a worker thread: concurrent repeats parked in threads
+        # would starve the thread pool that the first request needs to finish (and then all time out).
         deadline = time.monotonic() + WAIT_TIMEOUT
+        while True:
+            outcome = await asyncio.to_thread(self._try_claim, principal, key, digest)
+            if outcome is not None:
+                return outcome
+            if time.monotonic() > deadline:
+                return 0, (409, MEDIA_TYPE, _problem(409, "request-in-progress", "The same request is still running",
+                                                     "retry in a moment"))  # fmt: skip
+            await asyncio.sleep(0.05)
+
+    def _try_claim(self, principal: str, key: str, digest: str) -> tuple[int, tuple[int, str, bytes] | None] | None:
+        """Insert the pending record, or return the stored outcome; None while the first run is pending."""
         while True:
             with self.factory() as session:
                 try:
@@ -170,10 +183,7 @@ class IdempotencyMiddleware:
                     if datetime.now(UTC) - created > timedelta(seconds=PENDING_TTL):
                         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
                         continue
-            if time.monotonic() > deadline:
-                return 0, (409, MEDIA_TYPE, _problem(409, "request-in-progress", "The same request is still running",
-                                                     "retry in a moment"))  # fmt: skip
-            time.sleep(0.05)
+            return None
 
     def _complete(self, record_id: int, status: int, ctype: str, body: bytes) -> None:
         with self.factory() as session, session.begin():
