@@ -87,6 +87,8 @@ class NodeSource:
         self.max_blocks = max_blocks
         # Start small and double while pages stay light: a dense chain never returns one huge page.
         self.span = 1
+        #: Largest range not refused so far: a node's range limit is configuration, so it is not re-probed.
+        self.limit = max_blocks
         self.target_logs = target_logs
         self.backoff = backoff or Backoff()
         self.sleep = sleep
@@ -127,7 +129,9 @@ class NodeSource:
                 failures += 0 if refused else 1
                 # A refusal, or repeated failure (a timeout may mean the answer is too big): shrink.
                 if (refused or failures >= 2) and self.span > 1:
-                    self.span = max(1, self.span // 2)
+                    if refused:
+                        self.limit = max(1, min(self.limit, end - low))
+                    self.span = max(1, min(self.limit, self.span // 2))
                     self.refusals += 1
                     log.info("eth_getLogs %s-%s refused (%s); range now %s blocks", low, end, exc, self.span)
                     if refused:
@@ -141,8 +145,8 @@ class NodeSource:
                 continue
             if len(result) > self.target_logs and self.span > 1:
                 self.span = max(1, self.span // 2)
-            elif len(result) < self.target_logs // 4 and self.span < self.max_blocks:
-                self.span = min(self.max_blocks, self.span * 2)
+            elif len(result) < self.target_logs // 4 and self.span < self.limit:
+                self.span = min(self.limit, self.span * 2)
             return result, end
 
     def headers(self, numbers: Iterable[int], allow_missing: bool = False) -> dict[int, Header]:
