@@ -11,8 +11,15 @@ from indexer.follower import IndexerConfig
 
 def main() -> None:
     rpc_url, database_url, contract, start, chain_id = sys.argv[1:6]
-    parts = bootstrap(rpc_url, database_url, contract, int(start), int(chain_id), target_logs=400,
-                      config=IndexerConfig(reorg_window=16))
+    parts = bootstrap(
+        rpc_url,
+        database_url,
+        contract,
+        int(start),
+        int(chain_id),
+        target_logs=400,
+        config=IndexerConfig(reorg_window=16),
+    )
     print("ready", flush=True)
     parts.indexer.catch_up(lambda block, target, events: print("page", block, events, flush=True))
     print("done", flush=True)

@@ -17,8 +17,15 @@ import httpx
 
 
 class FaultyNode:
-    def __init__(self, upstream: str, max_range: int = 3, error_rate: float = 0.15, hang_rate: float = 0.05,
-                 hang_seconds: float = 1.0, seed: int = 5) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        max_range: int = 3,
+        error_rate: float = 0.15,
+        hang_rate: float = 0.05,
+        hang_seconds: float = 1.0,
+        seed: int = 5,
+    ) -> None:
         self.upstream = upstream
         self.max_range = max_range
         self.error_rate = error_rate

@@ -32,8 +32,15 @@ def index(
     """Migrate, then catch up to the head; returns the parts (dispose `parts.engine` when done)."""
     migrate(database_url)
     kwargs.setdefault("backoff", Backoff(initial=0.01, maximum=0.05, attempts=50))
-    parts = bootstrap(rpc, database_url, deployment.address, deployment.block_number, deployment.chain_id,
-                      config=IndexerConfig(confirmations=confirmations, reorg_window=16), **kwargs)
+    parts = bootstrap(
+        rpc,
+        database_url,
+        deployment.address,
+        deployment.block_number,
+        deployment.chain_id,
+        config=IndexerConfig(confirmations=confirmations, reorg_window=16),
+        **kwargs,
+    )
     parts.indexer.catch_up()
     return parts
 
@@ -202,8 +209,19 @@ class World:
 
     def random_round(self, ops: int) -> None:
         """`ops` random operations, mined together into one block (flush)."""
-        actions = [self.mint_some, self.pay, self.pay, self.refund, self.redeem, self.settle_or_reject,
-                   self.toggle_suspension, self.recover, self.admin, self.citizen, self.merchant]
+        actions = [
+            self.mint_some,
+            self.pay,
+            self.pay,
+            self.refund,
+            self.redeem,
+            self.settle_or_reject,
+            self.toggle_suspension,
+            self.recover,
+            self.admin,
+            self.citizen,
+            self.merchant,
+        ]
         for _ in range(ops):
             self.rng.choice(actions)()
         self.gen.flush()

@@ -21,8 +21,16 @@ from tests.indexer.helpers import dump, fresh_dump
 
 
 def _child(node: Anvil, url: str, d: Deployment) -> subprocess.Popen[str]:
-    args = [sys.executable, "-m", "tests.indexer.crash_child", node.url, url, d.address, str(d.block_number),
-            str(d.chain_id)]
+    args = [
+        sys.executable,
+        "-m",
+        "tests.indexer.crash_child",
+        node.url,
+        url,
+        d.address,
+        str(d.block_number),
+        str(d.chain_id),
+    ]
     return subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
 
 

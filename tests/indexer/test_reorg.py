@@ -23,8 +23,17 @@ def _reorg(chain: Chain, gen: LoadGen, world: World, depth: int) -> None:
     citizen = world.citizens[0].address
     task = 10**9 + depth * 1000 + head
     data = gen.abi.functions["mintForTasks"].encode([citizen], [depth], [task])
-    tx = {"type": 2, "chainId": 31337, "nonce": nonce, "gas": 300_000, "maxFeePerGas": 0,
-          "maxPriorityFeePerGas": 0, "value": 0, "to": gen.contract, "data": data}
+    tx = {
+        "type": 2,
+        "chainId": 31337,
+        "nonce": nonce,
+        "gas": 300_000,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+        "value": 0,
+        "to": gen.contract,
+        "data": data,
+    }
     raw = "0x" + bytes(issuer.sign_transaction(tx).raw_transaction).hex()
     before = chain.get_block(head)["hash"]
     chain.rpc.call("anvil_reorg", depth, [[raw, 0]])
@@ -34,8 +43,13 @@ def _reorg(chain: Chain, gen: LoadGen, world: World, depth: int) -> None:
 
 @pytest.mark.parametrize("confirmations", [0, 2])
 def test_reorgs_of_depth_1_to_5_end_equal_to_a_fresh_replay(
-    world: World, gen: LoadGen, ichain: Chain, ideployment: Deployment, database_url: str,
-    other_database_url: str, confirmations: int,
+    world: World,
+    gen: LoadGen,
+    ichain: Chain,
+    ideployment: Deployment,
+    database_url: str,
+    other_database_url: str,
+    confirmations: int,
 ) -> None:
     world.populate()
     parts = index(ichain.rpc, database_url, ideployment, confirmations=confirmations)

@@ -20,7 +20,11 @@ from tests.indexer.helpers import World, dump, fresh_dump, index
 
 @pytest.mark.parametrize("seed", [7, 2026])
 def test_incremental_mirror_equals_fresh_replay_and_chain(
-    world: World, ichain: Chain, ideployment: Deployment, database_url: str, other_database_url: str,
+    world: World,
+    ichain: Chain,
+    ideployment: Deployment,
+    database_url: str,
+    other_database_url: str,
     seed: int,
 ) -> None:
     world.rng = random.Random(seed)
@@ -43,8 +47,17 @@ def test_incremental_mirror_equals_fresh_replay_and_chain(
         parts.engine.dispose()
     assert incremental == fresh_dump(ichain.rpc, other_database_url, ideployment)
     assert {name for name, rows in incremental.items() if rows} >= {
-        "idx_events", "idx_transfers", "idx_balances", "idx_participants", "idx_task_rewards", "idx_earnings",
-        "idx_payments", "idx_merchant_receipts", "idx_redemptions", "idx_supply", "idx_roles",
+        "idx_events",
+        "idx_transfers",
+        "idx_balances",
+        "idx_participants",
+        "idx_task_rewards",
+        "idx_earnings",
+        "idx_payments",
+        "idx_merchant_receipts",
+        "idx_redemptions",
+        "idx_supply",
+        "idx_roles",
         "idx_contract_state",
     }
 
