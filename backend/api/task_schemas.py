@@ -302,4 +302,5 @@ class PolicyIn(Strict):
     default_claim_hours: int | None = Field(default=None, ge=1, le=24 * 14)
     max_active_claims: int | None = Field(default=None, ge=1, le=50)
     max_photo_bytes: int | None = Field(default=None, ge=10_000, le=10 * 1024 * 1024)
+    registrations_per_ip: int | None = Field(default=None, ge=1, le=100_000)
     default_yearly_cap_cents: int | None = Field(default=None, ge=1, le=10_000_000)

@@ -27,12 +27,11 @@ from backend.models.participants import Citizen, Merchant, MerchantCategory, Mer
 from backend.models.tasks import Claim, ClaimStatus
 from backend.relayer import outbox
 from backend.security import open_personal_data, seal_personal_data, verify_secret
-from backend.services import accounts, audit, ratelimit, uploads
+from backend.services import accounts, audit, policy, ratelimit, uploads
 from heitje.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REGISTRATIONS_PER_WINDOW = 30
 REGISTRATION_WINDOW_S = 600
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,24}$")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
@@ -58,6 +57,11 @@ def validate_postcode4(postcode4: str) -> str:
     return postcode4
 
 
+def _limit_registrations(session: Session, client: str) -> None:
+    limit = policy.get(session, "registrations_per_ip")
+    ratelimit.hit(session, f"register-ip:{client}", limit, REGISTRATION_WINDOW_S)
+
+
 def new_citizen_id() -> str:
     """A random, pseudonymous bytes32: it links nothing on-chain to the person."""
     return "0x" + secrets.token_bytes(32).hex()
@@ -80,7 +84,7 @@ class CitizenRegistration:
 
 
 def register_citizen(session: Session, settings: Settings, reg: CitizenRegistration, client: str) -> Citizen:
-    ratelimit.hit(session, f"register-ip:{client}", REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_S)
+    _limit_registrations(session, client)
     email = validate_email(reg.email)
     if not PHONE.match(reg.phone.replace(" ", "").replace("-", "")):
         raise ValidationFailed("a phone number is 8 to 15 digits, optionally starting with +", field="phone")
@@ -252,7 +256,7 @@ def normalise_iban(iban: str, bic: str | None) -> tuple[str, str]:
 
 
 def register_merchant(session: Session, settings: Settings, reg: MerchantRegistration, client: str) -> Merchant:
-    ratelimit.hit(session, f"register-ip:{client}", REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_S)
+    _limit_registrations(session, client)
     email = validate_email(reg.email)
     if not (len(reg.kvk_number) == 8 and reg.kvk_number.isascii() and reg.kvk_number.isdigit()):
         raise ValidationFailed("a KvK number is 8 digits", field="kvk_number")

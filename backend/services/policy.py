@@ -27,6 +27,7 @@ POLICY: dict[str, Bound] = {
     "hourly_max_cents": Bound(500, 1, 10_000, "highest reward per hour of estimated work, in cents"),
     "default_claim_hours": Bound(48, 1, 24 * 14, "hours a claim may stay unsubmitted before its slot is released"),
     "max_active_claims": Bound(3, 1, 50, "open (unsubmitted or unreviewed) claims a citizen may hold at once"),
+    "registrations_per_ip": Bound(30, 1, 100_000, "registrations accepted per client address per 10 minutes"),
     "max_photo_bytes": Bound(8 * 1024 * 1024, 10_000, 10 * 1024 * 1024, "largest proof photo accepted, in bytes"),
     "default_yearly_cap_cents": Bound(150_000, 1, 10_000_000, "yearly cap assumed until the indexer has seen it"),
 }

@@ -15,6 +15,7 @@ from backend.models.tasks import Claim
 from backend.relayer.models import Intent
 from heitje.settings import Settings
 from tests.api import world
+from tests.api.world import fast_hashing  # noqa: F401
 from tests.api.conftest import Actor
 
 

@@ -12,6 +12,7 @@ from backend.relayer.models import Intent
 from backend.services import audit
 from heitje.settings import Settings
 from tests.api import world
+from tests.api.world import fast_hashing  # noqa: F401
 from tests.api.conftest import Actor
 
 

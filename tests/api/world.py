@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +19,14 @@ from heitje.settings import Settings
 from tests.api.conftest import PASSWORD, PIN, Actor, make_actor
 
 ROLES = [r.value for r in OfficerRole]
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for these tests (hundreds of accounts); production keeps the library defaults."""
+    import backend.security
+
+    monkeypatch.setattr(backend.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def png(color: tuple[int, int, int] = (10, 120, 40), size: tuple[int, int] = (16, 16)) -> bytes:
