@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""`heitje bench`: every section in order, each figure next to its baseline from the same run.
+
+Order: gas (own automining anvil) → relayer throughput, naive loop, crash run (1-second-block anvil) →
+indexer catch-up over the bulk load (same 1-second chain) → API reads and end-to-end approvals over the
+indexed database. A section that fails leaves its keys null with an `error` note; the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backend.bench import api, gas, indexer, relayer
+from backend.bench.env import Node, enrol_citizens, start_node
+from heitje.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    relayer_intents: int
+    relayer_citizens: int
+    naive_intents: int
+    naive_intents_1s: int
+    crash_intents: int
+    crash_kills: int
+    indexer_events: int
+    naive_events: int
+    api_requests: int
+    api_concurrency: int
+    api_citizens: int
+    approvals: int
+
+
+FULL = Sizes(
+    relayer_intents=5_000, relayer_citizens=50, naive_intents=200, naive_intents_1s=5, crash_intents=2_000,
+    crash_kills=10, indexer_events=100_000, naive_events=10_000, api_requests=2_000, api_concurrency=8,
+    api_citizens=20, approvals=1_000,
+)  # fmt: skip
+QUICK = Sizes(
+    relayer_intents=1_000, relayer_citizens=20, naive_intents=30, naive_intents_1s=2, crash_intents=300,
+    crash_kills=3, indexer_events=10_000, naive_events=1_000, api_requests=300, api_concurrency=8,
+    api_citizens=10, approvals=50,
+)  # fmt: skip
+
+#: Targets from issue 8: (section, key, comparison, bound)
+TARGETS: list[tuple[str, str, str, float]] = [
+    ("relayer", "speedup_vs_naive", ">=", 15),
+    ("relayer", "intents_per_s", ">=", 500),
+    ("relayer", "crash.duplicates", "==", 0),
+    ("relayer", "crash.lost", "==", 0),
+    ("indexer", "speedup_vs_naive", ">=", 10),
+    ("indexer", "events_per_s_sqlite", ">=", 5_000),
+    ("indexer", "peak_rss_mb", "<", 300),
+    ("gas", "ratio_mint_for_task_vs_oz_mint", "<=", 1.5),
+    ("gas", "ratio_payment_vs_oz_transfer", "<=", 1.8),
+    ("api", "ratio_wallet_p95_vs_health_p95", "<=", 3),
+    ("api", "approvals_per_s", ">=", 200),
+]
+
+Step = Callable[[str, float], None]  # (description, fraction of the whole run done)
+
+
+def _get(section: dict[str, Any], dotted: str) -> Any:
+    value: Any = section
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for section, key, op, bound in TARGETS:
+        value = _get(result.get(section) or {}, key)
+        met: bool | None = None
+        if isinstance(value, int | float):
+            met = {">=": value >= bound, "<=": value <= bound, "<": value < bound, "==": value == bound}[op]
+        out.append({"figure": f"{section}.{key}", "target": f"{op} {bound:g}", "value": value, "met": met})
+    return out
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "cpu_model": None,
+        "memory_gb": None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return info
+
+
+def _null_sections() -> dict[str, Any]:
+    return {
+        "gas": dict.fromkeys(
+            (
+                "mint_for_task",
+                "oz_mint",
+                "payment",
+                "oz_transfer",
+                "refund",
+                "payout_request",
+                "settle",
+                "ratio_mint_for_task_vs_oz_mint",
+                "ratio_payment_vs_oz_transfer",
+            )
+        ),
+        "relayer": {
+            "intents_per_s": None,
+            "naive_per_s": None,
+            "speedup_vs_naive": None,
+            "crash": {"kills": None, "intents": None, "duplicates": None, "lost": None},
+        },
+        "indexer": dict.fromkeys(
+            ("events_per_s_sqlite", "events_per_s_postgres", "naive_events_per_s", "speedup_vs_naive", "peak_rss_mb")
+        ),
+        "api": {
+            "wallet": None,
+            "dashboard_summary": None,
+            "health": None,
+            "ratio_wallet_p95_vs_health_p95": None,
+            "approvals_per_s": None,
+        },
+    }
+
+
+@contextmanager
+def _section(result: dict[str, Any], name: str) -> Iterator[dict[str, Any]]:
+    """Collect a section's figures; on failure keep the null keys and record the error."""
+    section: dict[str, Any] = result[name]
+    started = time.perf_counter()
+    try:
+        yield section
+    except Exception as exc:
+        log.error("bench section %s failed: %s", name, exc)
+        log.debug("%s", traceback.format_exc())
+        section["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    finally:
+        section["section_seconds"] = round(time.perf_counter() - started, 1)
+
+
+def run(
+    quick: bool = False, postgres: str | None = None, step: Step | None = None, keep: bool = False
+) -> dict[str, Any]:
+    sizes = QUICK if quick else FULL
+    say: Step = step or (lambda _d, _f: None)
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "schema": 1,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "sizes": sizes.__dict__,
+        "machine": machine(),
+        **_null_sections(),
+    }
+    folder = Path(tempfile.mkdtemp(prefix="heitje-bench-"))
+    result["workdir"] = str(folder)
+    auto: Node | None = None
+    node: Node | None = None
+    try:
+        say("gas: automining anvil, deploy", 0.0)
+        with _section(result, "gas") as sec:
+            auto = start_node(folder / "chain-automine", block_time=0)
+            sec.update(gas.measure(auto))
+
+        say("relayer: 1-second-block anvil, deploy, enrol", 0.05)
+        with _section(result, "relayer") as sec:
+            node = start_node(folder / "chain-1s", block_time=1.0)
+            world = relayer.prepare(node, folder / "relayer", sizes.relayer_citizens)
+            say(f"relayer: {sizes.relayer_intents} intents enqueue → mined", 0.1)
+            tp = relayer.throughput(world, sizes.relayer_intents)
+            say(f"relayer: naive web3.py loop ({sizes.naive_intents} mints, automine)", 0.25)
+            naive_auto: dict[str, Any] | None = None
+            if auto is not None:
+                enrol_citizens(auto, world.citizens[:1], "naive")
+                naive_auto = relayer.naive(auto.url, auto.contract, world.citizens[0], sizes.naive_intents, 1_000)
+            naive_1s = relayer.naive(node.url, node.contract, world.citizens[0], sizes.naive_intents_1s, 30_000_000)
+            naive_rate = (naive_auto or naive_1s)["per_s"]
+            sec.update(
+                {
+                    "intents_per_s": tp["intents_per_s"],
+                    "naive_per_s": naive_rate,
+                    "speedup_vs_naive": round(tp["intents_per_s"] / naive_rate, 1) if naive_rate else None,
+                    "naive_chain": "automining anvil (its best case: a receipt as soon as the transaction lands)"
+                    if naive_auto
+                    else "1-second-block anvil",
+                    "naive_per_s_1s_blocks": naive_1s["per_s"],
+                    "speedup_vs_naive_1s_blocks": round(tp["intents_per_s"] / naive_1s["per_s"], 1)
+                    if naive_1s["per_s"]
+                    else None,
+                    "throughput": tp,
+                    "naive": naive_auto,
+                    "naive_1s_blocks": naive_1s,
+                }
+            )
+            say(f"relayer: crash run, {sizes.crash_kills} × kill -9 over {sizes.crash_intents} intents", 0.35)
+            sec["crash"] = relayer.crash_run(world, sizes.crash_intents, sizes.crash_kills)
+
+        idx_db = f"sqlite:///{folder / 'heitje.sqlite3'}"
+        say(f"indexer: bulk load {sizes.indexer_events:,} events, catch-up into SQLite, naive loop", 0.45)
+        with _section(result, "indexer") as sec:
+            if node is None:
+                raise RuntimeError("the 1-second-block chain did not start")
+            lite = indexer.run_child(node, idx_db, sizes.indexer_events, sizes.naive_events, folder / "indexer.log")
+            naive = lite.get("naive") or {}
+            sec.update(
+                {
+                    "events": lite["events"],
+                    "events_per_s_sqlite": lite["events_per_s"],
+                    "events_per_s_postgres": None,
+                    "naive_events_per_s": naive.get("events_per_s"),
+                    "speedup_vs_naive": lite.get("speedup_vs_naive"),
+                    "peak_rss_mb": lite["peak_rss_mb"],
+                    "sqlite": lite,
+                }
+            )
+            if postgres:
+                say("indexer: catch-up into PostgreSQL (scratch database)", 0.6)
+                with indexer.scratch_postgres(postgres) as pg_url:
+                    pg = indexer.run_child(node, pg_url, 0, sizes.naive_events, folder / "indexer-pg.log")
+                sec["events_per_s_postgres"] = pg["events_per_s"]
+                sec["postgres"] = pg
+                sec["speedup_vs_naive_postgres"] = pg.get("speedup_vs_naive")
+                sec["peak_rss_mb_postgres"] = pg["peak_rss_mb"]
+            else:
+                sec["events_per_s_postgres_note"] = "not measured: pass --postgres URL"
+
+        say("api: users, claims, uvicorn", 0.7)
+        with _section(result, "api") as sec:
+            if node is None or result["indexer"].get("error"):
+                raise RuntimeError("needs the indexed database, and the indexer section failed")
+            sec["indexed_events"] = result["indexer"].get("events")
+            aw = api.prepare(node.settings, idx_db, sizes.api_citizens, sizes.approvals)
+            server, base = api.start_server(node, idx_db, folder)
+            try:
+                say(f"api: {sizes.api_requests} requests × {sizes.api_concurrency} workers per endpoint", 0.75)
+                sec.update(api.measure_reads(base, aw, sizes.api_requests, sizes.api_concurrency))
+                say(f"api: {sizes.approvals} approvals end to end", 0.85)
+                e2e = api.measure_approvals(node, base, idx_db, aw, folder, sizes.api_concurrency)
+                sec["approvals_per_s"] = e2e["approvals_per_s"]
+                sec["approvals"] = e2e
+                if e2e["approvals_per_s"] is None:
+                    sec["approvals_note"] = "not every approval became visible in the wallet in time"
+            finally:
+                server.stop()
+    finally:
+        for n in (auto, node):
+            if n is not None:
+                n.close()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            result["workdir"] = None
+    result["targets"] = evaluate(result)
+    result["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    say("done", 1.0)
+    return result
+
+
+def save(result: dict[str, Any], folder: Path = RESULTS_DIR) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{stamp}{'-quick' if result.get('quick') else ''}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
