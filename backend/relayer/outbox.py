@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.relayer.actions import ACTION_ROLES, args_hash, normalise_args
@@ -43,26 +44,24 @@ def enqueue(session: Session, *, business_key: str, action: str, args: Mapping[s
         raise InvalidIntentError("business_key must be 1..200 characters")
     normalised = normalise_args(action, args)
     digest = args_hash(action, normalised)
-    existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one_or_none()
-    if existing is not None:
-        return _same_or_raise(existing, action, digest)
     now = datetime.now(UTC)
-    intent = Intent(
-        business_key=business_key,
-        action=action,
-        args=normalised,
-        args_hash=digest,
-        role=ACTION_ROLES[action],
-        status=QUEUED,
-        attempts=0,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(intent)
-    except IntegrityError:
-        # A concurrent transaction inserted the same key first (PostgreSQL; SQLite serialises writers).
+    values = {
+        "business_key": business_key,
+        "action": action,
+        "args": normalised,
+        "args_hash": digest,
+        "role": ACTION_ROLES[action],
+        "status": QUEUED,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # One statement in the common case; a key that exists (or is being inserted by a concurrent
+    # transaction, which this statement waits for) yields no row and is compared below.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Intent).values(**values).on_conflict_do_nothing(index_elements=["business_key"]).returning(Intent)
+    intent = session.scalars(stmt, execution_options={"populate_existing": True}).one_or_none()
+    if intent is None:
         existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one()
         return _same_or_raise(existing, action, digest)
     log.debug("intent %s queued: %s", business_key, action)

@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.relayer import actions
@@ -384,7 +384,7 @@ class Relayer:
                 s.execute(
                     update(Intent),
                     [
-                        {"id": iid, "status": SIGNED, "tx_id": tx.id, "attempts": 0, "updated_at": now}
+                        {"id": iid, "status": SIGNED, "tx_id": tx.id, "updated_at": now}
                         for tx, ids in txs
                         for iid in ids
                     ],
@@ -727,14 +727,7 @@ class Relayer:
             "to": to_checksum_address(decoded["to"]),
         }
 
-    # ───────────────────────────── queries ─────────────────────────────
-
-    def pending_count(self) -> int:
-        with self.sf() as s:
-            return len(s.scalars(select(Intent.id).where(Intent.status.in_((QUEUED, SIGNED, SENT)))).all())
-
 
 def unmined(session: Session) -> int:
-    from sqlalchemy import func
-
+    """Intents not yet final (queued, signed or sent)."""
     return int(session.scalar(select(func.count()).where(Intent.status.in_((QUEUED, SIGNED, SENT)))) or 0)

@@ -229,3 +229,52 @@ def test_dropped_transaction_is_sent_again(
         intent = get_intent(s, "enrol:m")
         assert intent is not None
         assert (intent.status, intent.tx_hash) == (MINED, tx_hash)
+
+
+def test_stuck_transaction_is_replaced_at_the_same_nonce_with_a_higher_fee(
+    chain: object, deployment: object, snapshot: None, db: DB
+) -> None:
+    """On a fee chain a transaction that waits too long is re-signed at its nonce with a bumped fee; the
+    replacement is the one mined and the intent records its hash."""
+    from backend.relayer.worker import Relayer, RelayerConfig
+    from heitje.chain.client import Chain, Fees
+    from heitje.deploy import Deployment
+    from heitje.signing import ROLE_NAMES, LocalKeySigner, dev_account
+
+    assert isinstance(chain, Chain)
+    assert isinstance(deployment, Deployment)
+    _, sf = db
+    fee_chain = Chain(chain.rpc.url, Fees(max_fee_per_gas=10**9, max_priority_fee_per_gas=10**8), ABI)
+    signers = {role: LocalKeySigner(dev_account(i)) for i, role in enumerate(ROLE_NAMES)}
+    config = RelayerConfig(resend_after=0.1, replace_after=0.2)
+    relayer = Relayer(sf, fee_chain, deployment.address, signers, config)
+    merchant = str(Account.create().address)
+    chain.rpc.call("evm_setAutomine", False)
+    try:
+        with unit_of_work(sf) as s:
+            enqueue(s, business_key="enrol:fee", action="enrolMerchant", args={"account": merchant})
+        relayer.step()
+        with sf() as s:
+            intent = get_intent(s, "enrol:fee")
+            assert intent is not None
+            original = s.get(Transaction, intent.tx_id)
+            assert original is not None
+            first_hash, nonce = original.tx_hash, original.nonce
+        time.sleep(0.25)
+        relayer.step()
+        assert relayer.counters.replaced == 1
+        chain.rpc.call("evm_mine")
+        relayer.step()
+    finally:
+        chain.rpc.call("evm_setAutomine", True)
+        fee_chain.close()
+    with sf() as s:
+        intent = get_intent(s, "enrol:fee")
+        assert intent is not None
+        tx = s.get(Transaction, intent.tx_id)
+        assert tx is not None
+        assert (tx.nonce, tx.replacements, tx.status) == (nonce, 1, MINED)
+        assert tx.max_fee_per_gas > 10**9
+        assert intent.status == MINED
+        assert intent.tx_hash == tx.tx_hash != first_hash
+    assert chain.rpc.call("eth_getTransactionReceipt", first_hash) is None
