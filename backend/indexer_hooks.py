@@ -13,9 +13,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 #: (module, function) called with (session, events) for every committed page.
-PAGE_HANDLERS: tuple[tuple[str, str], ...] = (("backend.services.tasks", "mark_paid"),)
+PAGE_HANDLERS: tuple[tuple[str, str], ...] = (
+    ("backend.services.tasks", "mark_paid"),
+    ("backend.services.chain_sync", "on_page"),
+)
 #: (module, function) called with (session, ancestor_block) after a reorg rollback.
-ROLLBACK_HANDLERS: tuple[tuple[str, str], ...] = (("backend.services.tasks", "unmark_paid"),)
+ROLLBACK_HANDLERS: tuple[tuple[str, str], ...] = (
+    ("backend.services.tasks", "unmark_paid"),
+    ("backend.services.chain_sync", "on_rollback"),
+)
 
 
 def _call(handlers: tuple[tuple[str, str], ...], session: Session, arg: Any) -> None:

@@ -113,7 +113,7 @@ def _register_optional_commands() -> None:
     """Subcommands contributed by the backend and indexer packages."""
     import importlib
 
-    for module in ("backend.cli", "backend.admin_cli", "indexer.cli", "backend.bench"):
+    for module in ("backend.cli", "backend.admin_cli", "backend.audit_cli", "indexer.cli", "backend.bench"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -16,6 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Published by anvil for every developer machine: never a secret, refused outside development.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_PLACEHOLDER = "dev-only-not-a-secret"
+#: The textbook Dutch example IBAN: fine for development SEPA files, refused in production.
+EXAMPLE_DEBTOR_IBAN = "NL91ABNA0417164300"
 
 
 class Environment(StrEnum):
@@ -57,6 +59,15 @@ class Settings(BaseSettings):
     recovery_address: str | None = None
     admin_delay_seconds: int = 0
 
+    # Money side (issue 6): the municipality as SEPA debtor, four-eyes threshold, payment requests.
+    public_base_url: str = "http://127.0.0.1:8000"
+    debtor_name: str = "Gemeente Heerlen"
+    debtor_iban: str = EXAMPLE_DEBTOR_IBAN
+    debtor_bic: str = "ABNANL2A"
+    four_eyes_threshold_cents: int = Field(default=100_000, ge=0)  # batches above this need a 2nd officer
+    payment_request_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    stats_min_cell: int = Field(default=5, ge=2)
+
     # Indexer
     confirmations: int = 0
     log_page_blocks: int = 5000
@@ -69,6 +80,8 @@ class Settings(BaseSettings):
                     raise ConfigurationError(f"HEITJE_{name.upper()} must be set in production")
             if not self.database_url:
                 raise ConfigurationError("HEITJE_DATABASE_URL must be set in production")
+            if self.debtor_iban == EXAMPLE_DEBTOR_IBAN:
+                raise ConfigurationError("HEITJE_DEBTOR_IBAN must be the municipality's own account in production")
         return self
 
     @property

@@ -44,6 +44,7 @@ ROUTERS = (
     "audit",
     "reconciliation",
     "stats",
+    "ledger",
     "admin",
 )
 
