@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Page routes: thin translations between forms and the backend services."""

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: EUPL-1.2
+// Live arrival of a payment on the merchant's QR screen, over Server-Sent Events (/api/v1/merchant/events).
+// The status region is aria-live, so a screen reader announces the payment too.
+(function () {
+  "use strict";
+  var box = document.getElementById("request");
+  var status = document.getElementById("live-status");
+  if (!box || !status || !window.EventSource) return;
+  var code = box.getAttribute("data-code");
+  var source = new EventSource("/api/v1/merchant/events?max_seconds=900");
+  function show(text, cls) {
+    status.textContent = text;
+    status.className = "big-status " + (cls || "");
+  }
+  source.addEventListener("payment.authorized", function (e) {
+    var d = JSON.parse(e.data);
+    if (d.code === code) show(box.getAttribute("data-coming"), "");
+  });
+  source.addEventListener("payment.received", function (e) {
+    var d = JSON.parse(e.data);
+    if (d.code !== code) return;
+    show("✓ " + box.getAttribute("data-paid"), "paid");
+    var fig = box.querySelector("figure");
+    if (fig) fig.hidden = true;
+    source.close();
+  });
+})();
