@@ -101,7 +101,7 @@ def measure(
     naive_seconds: float = 10.0,
     batch_size: int = 200,
     enqueue_chunk: int = 100,
-    producers: int = 4,
+    producers: int | None = None,
 ) -> dict[str, Any]:
     """n mint intents enqueued (chunks of `enqueue_chunk` per DB transaction, as services would) while the
     relayer runs, from `producers` threads (services are several API workers); intents_per_s =
@@ -109,6 +109,8 @@ def measure(
     command.upgrade(alembic_config(database_url), "relayer@head")
     engine = make_engine(database_url)
     sf = session_factory(engine)
+    if producers is None:  # SQLite has one writer at a time: more threads only add lock waits
+        producers = 1 if engine.dialect.name == "sqlite" else 4
     chain = Chain(rpc_url, abi=heitje_abi())
     contract = deployment.address
     citizens = _enrol_citizens(chain, contract, max(10, n // 200))
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--block-time", type=float, default=1.0)
     parser.add_argument("--database-url", default="", help="A dedicated, empty database (default: temp SQLite)")
-    parser.add_argument("--producers", type=int, default=4)
+    parser.add_argument("--producers", type=int, default=None, help="Enqueue threads (1 on SQLite, 4 else)")
     parser.add_argument("--naive-seconds", type=float, default=10.0)
     parser.add_argument("--naive-automine", action="store_true", help="Also time the naive loop on automine")
     args = parser.parse_args(argv)

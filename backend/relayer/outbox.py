@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +32,12 @@ def _same_or_raise(existing: Intent, action: str, digest: str) -> Intent:
             business_key=existing.business_key,
         )
     return existing
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Intent).on_conflict_do_nothing(index_elements=["business_key"]).returning(Intent)
 
 
 def enqueue(session: Session, *, business_key: str, action: str, args: Mapping[str, Any]) -> Intent:
@@ -58,9 +65,8 @@ def enqueue(session: Session, *, business_key: str, action: str, args: Mapping[s
     }
     # One statement in the common case; a key that exists (or is being inserted by a concurrent
     # transaction, which this statement waits for) yields no row and is compared below.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Intent).values(**values).on_conflict_do_nothing(index_elements=["business_key"]).returning(Intent)
-    intent = session.scalars(stmt, execution_options={"populate_existing": True}).one_or_none()
+    stmt = _insert_statement(session.get_bind().dialect.name)
+    intent = session.scalars(stmt, [values]).one_or_none()
     if intent is None:
         existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one()
         return _same_or_raise(existing, action, digest)

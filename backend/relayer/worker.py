@@ -30,6 +30,7 @@ from typing import Any, cast
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import CursorResult, Table, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.relayer import actions
@@ -178,9 +179,9 @@ class Relayer:
                 try:
                     worked = self.step()
                     backoff = self.config.poll_interval
-                except ChainError as exc:
-                    # Node unreachable or misbehaving: back off, then reconcile before sending anything new.
-                    log.warning("chain error, retrying: %s", exc)
+                except (ChainError, DBAPIError) as exc:
+                    # Node or database unreachable: back off, then reconcile before sending anything new.
+                    log.warning("%s, retrying: %s", type(exc).__name__, str(exc).splitlines()[0][:200])
                     self._needs_reconcile = True
                     backoff = min(backoff * 2 if backoff > 0.05 else 0.1, 2.0)
                     stop.wait(backoff)
