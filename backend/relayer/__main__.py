@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.relayer", description=__doc__)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--resend-after", type=float, default=5.0)
-    parser.add_argument("--max-inflight", type=int, default=128)
+    parser.add_argument("--max-inflight", type=int, default=512)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)

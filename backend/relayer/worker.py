@@ -67,7 +67,7 @@ _NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "oldnonce")
 class RelayerConfig:
     batch_size: int = 200  # mints per mintForTasks transaction
     max_claim: int = 2000  # intents signed per cycle
-    max_inflight: int = 128  # unmined transactions per sender before the relayer waits
+    max_inflight: int = 512  # unmined transactions per sender (keep within the node's per-sender pool limit)
     poll_interval: float = 0.05  # seconds between idle cycles
     resend_after: float = 5.0  # seconds without a receipt before the same bytes are broadcast again
     replace_after: float = 30.0  # seconds before a fee-bumped replacement (only on fee chains)
