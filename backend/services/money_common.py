@@ -100,7 +100,7 @@ def lock(session: Session, model: type[T], ident: int) -> T:
         select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)  # type: ignore[attr-defined]
     ).one_or_none()
     if row is None:
-        raise NotFound(f"{model.__name__.lower()} {ident} does not exist")
+        raise NotFound(f"{model.__name__} {ident} does not exist")
     return row
 
 

@@ -248,7 +248,8 @@ def _task_title(session: Session, task_id: str) -> str:
         from backend.models.tasks import Claim, Task
     except ImportError:  # pragma: no cover - the task part not installed
         return f"Task {task_id}"
-    if not task_id.isdigit() or int(task_id) > 2**62:
+    # The claim id is the on-chain taskId (see backend.services.tasks).
+    if not task_id.isdigit() or int(task_id) >= 2**31:
         return f"Task {task_id[:12]}"
     row = session.execute(
         select(Task.title).join(Claim, Claim.task_id == Task.id).where(Claim.id == int(task_id))

@@ -209,7 +209,10 @@ def sepa_xml(session: Session, settings: Settings, batch_id: int) -> bytes:
         schema=SEPA_SCHEMA,
         clean=True,
     )
-    sepa.msg_id = batch.message_id
+    # The message id is the batch's own, so the bank's status reports point back to it.
+    msg_id = sepa._xml.find("CstmrCdtTrfInitn/GrpHdr/MsgId")
+    assert msg_id is not None
+    msg_id.text = sepa.msg_id = batch.message_id
     for p in lines:
         sepa.add_payment(
             {
