@@ -87,15 +87,17 @@ def test_sepa_file_validates_against_the_xsd_and_its_totals_equal_the_batch(worl
     assert xml.status_code == 200, xml.text
     schema = xmlschema.XMLSchema(os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd"))
     schema.validate(xml.content.decode())
-    root = ET.fromstring(xml.content)
+    root = ET.fromstring(xml.content)  # noqa: S314 - our own output
     assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch["message_id"]
     assert Decimal(root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=NS) or "") == Decimal("42.49")
     assert root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=NS) == "3"
     assert root.findtext(".//p:PmtInf/p:Dbtr/p:Nm", namespaces=NS) == w.settings.debtor_name
     assert root.findtext(".//p:PmtInf/p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == w.settings.debtor_iban
     lines = root.findall(".//p:CdtTrfTxInf", namespaces=NS)
-    e2e = {x.findtext("p:PmtId/p:EndToEndId", namespaces=NS): Decimal(x.findtext("p:Amt/p:InstdAmt", namespaces=NS) or "")
-           for x in lines}  # fmt: skip
+    e2e = {
+        x.findtext("p:PmtId/p:EndToEndId", namespaces=NS): Decimal(x.findtext("p:Amt/p:InstdAmt", namespaces=NS) or "")
+        for x in lines
+    }
     assert e2e == {ids[0]: Decimal("12.50"), ids[1]: Decimal("20.00"), ids[2]: Decimal("9.99")}
     assert sum(e2e.values()) == Decimal(batch["total"]) / 100
 
@@ -133,9 +135,8 @@ def test_confirm_settles_executed_lines_rejects_failed_ones_and_reconciles(world
         r = w.client.post(f"/api/v1/settlement-batches/{bid}/confirm", json=body, headers=so.headers)
         assert r.status_code == 422, (body, r.text)
         assert _state(w) == before
-    r = w.client.post(f"/api/v1/settlement-batches/{bid}/confirm",
-                      json={"bank_reference": "RABO-2026-11-30-0042", "failed": [{"payout": ids[1], "reason": "IBAN closed"}]},
-                      headers={**so.headers, **idem()})  # fmt: skip
+    body = {"bank_reference": "RABO-2026-11-30-0042", "failed": [{"payout": ids[1], "reason": "IBAN closed"}]}
+    r = w.client.post(f"/api/v1/settlement-batches/{bid}/confirm", json=body, headers={**so.headers, **idem()})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "confirmed"
     assert r.json()["confirmed_total"] == 5_000
