@@ -98,16 +98,12 @@ def role_holders(settings: Settings, dev_chain: bool) -> dict[str, str]:
     for role in ROLE_NAMES:
         value = getattr(settings, f"{role}_address")
         if not value:
-            raise ConfigurationError(
-                f"HEITJE_{role.upper()}_ADDRESS must be set to deploy to a production chain"
-            )
+            raise ConfigurationError(f"HEITJE_{role.upper()}_ADDRESS must be set to deploy to a production chain")
         holders[role] = to_checksum_address(value)
     return holders
 
 
-def deploy(
-    chain: Chain, deployer: Signer, settings: Settings, dev_chain: bool, force: bool = False
-) -> Deployment:
+def deploy(chain: Chain, deployer: Signer, settings: Settings, dev_chain: bool, force: bool = False) -> Deployment:
     """Deploy and configure the token. Refused when the manifest names a live contract, unless `force`."""
     path = manifest_path(settings.deployments_dir, chain.chain_id)
     if path.exists() and not force:

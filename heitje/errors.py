@@ -22,7 +22,7 @@ class ChainError(HeitjeError):
     """The JSON-RPC node misbehaved or a transaction failed."""
 
 
-class ContractRevert(ChainError):  # noqa: N818 - named after what it is, like web3's ContractLogicError
+class ContractRevert(ChainError):
     """A call or transaction reverted; `name` is the decoded custom error, `args` its arguments."""
 
     def __init__(self, name: str, args: tuple[object, ...] = (), data: str = "") -> None:

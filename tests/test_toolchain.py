@@ -37,9 +37,7 @@ def test_manifest_records_deployment(chain: Chain, deployment: Deployment) -> No
     assert len(code) > 1000
     has_role = heitje_abi().functions["hasRole"]
     for role, holders in deployment.roles.items():
-        (ok,) = has_role.decode_output(
-            chain.call(deployment.address, has_role.encode(role_id(role), holders[0]))
-        )
+        (ok,) = has_role.decode_output(chain.call(deployment.address, has_role.encode(role_id(role), holders[0])))
         assert ok, role
 
 

@@ -75,9 +75,7 @@ class RpcClient:
         if not calls:
             return []
         first = next(self._ids)
-        payload = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
-        ]
+        payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
         for _ in range(len(calls) - 1):
             next(self._ids)
         try:
