@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from heitje.db import is_postgres, unit_of_work
+from indexer.decode import Event
 from indexer.errors import InconsistentPageError, StateError
 from indexer.fetch import NodeSource
 from indexer.metrics import Metrics
@@ -55,6 +57,19 @@ class Step:
     reorg: bool = False
 
 
+@dataclass
+class Page:
+    """A fetched, decoded, not yet verified page: blocks `low`..`high` (empty when `high` < `low`)."""
+
+    low: int
+    high: int
+    target: int
+    head: int
+    window_from: int
+    events: list[Event]
+    headers: dict[int, Header]
+
+
 ProgressFn = Callable[[int, int, int], None]  # (indexed block, target block, events in this page)
 
 
@@ -74,6 +89,7 @@ class Indexer:
         self.start_block = start_block
         self.config = config or IndexerConfig()
         self.metrics = metrics
+        self._pending: Future[Page] | None = None
 
     def cursor(self) -> Cursor:
         with unit_of_work(self.factory) as s:
@@ -89,29 +105,30 @@ class Indexer:
         with unit_of_work(self.factory) as s:
             return self.store.cursor(s) or self.store.init_cursor(s, before, self.start_block)
 
-    def step(self) -> Step:
-        """Index one page, roll back one reorg, or find nothing to do."""
+    def step(self, prefetch: ThreadPoolExecutor | None = None) -> Step:
+        """Index one page, roll back one reorg, or find nothing to do.
+
+        With `prefetch`, the next page is fetched and decoded in the background while this one is
+        written (the node and the database work at the same time); it is used only if it still fits.
+        """
         cursor = self.cursor()
-        head = self.source.head()
-        target = head - self.config.confirmations
-        if target <= cursor.block_number:
+        pending, self._pending = self._pending, None
+        page = pending.result() if pending is not None else None
+        if page is None or page.low != cursor.block_number + 1:
+            page = self._fetch(cursor.block_number + 1)
+        head, low, high = page.head, page.low, page.high
+        if high < low:
             current = self.source.header(cursor.block_number) if cursor.block_number >= 0 else None
             if cursor.block_number >= 0 and (current is None or current.hash != cursor.block_hash):
                 self._rollback(cursor)
                 return Step(block=cursor.block_number, head=head, reorg=True)
             return Step(block=cursor.block_number, head=head, idle=True)
 
-        low = cursor.block_number + 1
-        raw, high = self.source.logs(low, target)
-        events = self.store.decoder.decode_all(raw)
-        window_from = max(low, head - self.config.reorg_window + 1)
-        numbers = {low, high, *(e.block_number for e in events), *range(window_from, high + 1)}
-        headers = self.source.headers(numbers)
-
+        events, headers = page.events, page.headers
         if headers[low].parent_hash != cursor.block_hash:
             self._rollback(cursor)
             return Step(block=cursor.block_number, head=head, reorg=True)
-        for n in range(window_from + 1, high + 1):
+        for n in range(page.window_from + 1, high + 1):
             if headers[n].parent_hash != headers[n - 1].hash:
                 raise InconsistentPageError(f"block {n} does not follow block {n - 1}: the chain moved")
         for e in events:
@@ -120,6 +137,8 @@ class Indexer:
                 raise InconsistentPageError(f"log in block {e.block_number} is from another fork")
             e.block_time = header.time
 
+        if prefetch is not None and high < page.target:
+            self._pending = prefetch.submit(self._fetch, high + 1)
         with unit_of_work(self.factory) as s:
             if self.store.cursor(s) != cursor:
                 raise StateError("the cursor moved under this indexer: is a second copy running?")
@@ -128,6 +147,18 @@ class Indexer:
             self.metrics.page(head, high, len(events), self.source.retries)
         log.debug("indexed blocks %s-%s: %s events", low, high, len(events))
         return Step(events=len(events), block=high, head=head)
+
+    def _fetch(self, low: int) -> Page:
+        """Logs and headers from `low` on (no database access: safe in the prefetch thread)."""
+        head = self.source.head()
+        target = head - self.config.confirmations
+        if target < low:
+            return Page(low, low - 1, target, head, low, [], {})
+        raw, high = self.source.logs(low, target)
+        events = self.store.decoder.decode_all(raw)
+        window_from = max(low, head - self.config.reorg_window + 1)
+        numbers = {low, high, *(e.block_number for e in events), *range(window_from, high + 1)}
+        return Page(low, high, target, head, window_from, events, self.source.headers(numbers))
 
     def _rollback(self, cursor: Cursor) -> None:
         ancestor = self._find_ancestor(cursor)
@@ -166,17 +197,21 @@ class Indexer:
         """Index until the mirror reaches the head seen at the start (minus confirmations)."""
         total = 0
         goal = self.source.head() - self.config.confirmations
-        while True:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
             try:
-                step = self.step()
-            except InconsistentPageError as exc:
-                log.info("page fetched across a chain change (%s); fetching again", exc)
-                continue
-            total += step.events
-            if progress:
-                progress(step.block, max(goal, step.head - self.config.confirmations), step.events)
-            if step.idle or (step.block >= goal and not step.reorg):
-                return total
+                while True:
+                    try:
+                        step = self.step(pool)
+                    except InconsistentPageError as exc:
+                        log.info("page fetched across a chain change (%s); fetching again", exc)
+                        continue
+                    total += step.events
+                    if progress:
+                        progress(step.block, max(goal, step.head - self.config.confirmations), step.events)
+                    if step.idle or (step.block >= goal and not step.reorg):
+                        return total
+            finally:
+                self._pending = None
 
     def run(self, stop: threading.Event, progress: ProgressFn | None = None) -> None:
         """Follow the chain until `stop` is set."""

@@ -88,7 +88,7 @@ def keys_of(events: Iterable[Event]) -> Keys:
     return k
 
 
-class Table:
+class Rows:
     """Rows of one keyed projection: those loaded from the database and those changed by the page."""
 
     __slots__ = ("deleted", "dirty", "existing", "rows")
@@ -135,14 +135,14 @@ class Table:
 class WorkingSet:
     """Keyed projection rows a page touches, plus the append-only rows it produces."""
 
-    balances: Table = field(default_factory=Table)
-    participants: Table = field(default_factory=Table)
-    merchants: Table = field(default_factory=Table)
-    redemptions: Table = field(default_factory=Table)
-    earnings: Table = field(default_factory=Table)
-    roles: Table = field(default_factory=Table)
-    supply: Table = field(default_factory=Table)
-    state: Table = field(default_factory=Table)
+    balances: Rows = field(default_factory=Rows)
+    participants: Rows = field(default_factory=Rows)
+    merchants: Rows = field(default_factory=Rows)
+    redemptions: Rows = field(default_factory=Rows)
+    earnings: Rows = field(default_factory=Rows)
+    roles: Rows = field(default_factory=Rows)
+    supply: Rows = field(default_factory=Rows)
+    state: Rows = field(default_factory=Rows)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     task_rewards: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, delete, exists, insert, select, tuple_, update
+from sqlalchemy import Row, Table, bindparam, delete, exists, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from heitje.chain.abi import ContractABI
@@ -36,7 +36,7 @@ from indexer.models import (
     IdxTaskReward,
     IdxTransfer,
 )
-from indexer.project import Keys, Projector, Table, WorkingSet, keys_of
+from indexer.project import Keys, Projector, Rows, WorkingSet, keys_of
 
 log = logging.getLogger(__name__)
 
@@ -180,15 +180,15 @@ class Store:
         event_blocks = {e.block_number for e in events}
         blocks = [h for h in headers if h.number in event_blocks or h.number >= keep_blocks_from or h is end]
         if blocks:
-            session.execute(
-                insert(IdxBlock),
+            session.connection().execute(
+                _table(IdxBlock).insert(),
                 [
                     {"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "time": h.time}
                     for h in sorted(blocks, key=lambda h: h.number)
                 ],
             )
         if events:
-            session.execute(insert(IdxEvent), [_event_row(e) for e in events])
+            session.connection().execute(_table(IdxEvent).insert(), [_event_row(e) for e in events])
             self.project(session, events)
         # Blocks kept only for the parent-hash chain are dropped once they leave the reorg window.
         session.execute(
@@ -238,6 +238,8 @@ class Store:
         return ws
 
     def save(self, session: Session, ws: WorkingSet) -> None:
+        # Core executemany: the ORM's bulk paths cost more per row than the database does.
+        conn = session.connection()
         for table, model in (
             (ws.balances, IdxBalance),
             (ws.participants, IdxParticipant),
@@ -249,9 +251,9 @@ class Store:
             (ws.roles, IdxRole),
         ):
             if rows := table.inserts():
-                session.execute(insert(model), rows)
+                conn.execute(_table(model).insert(), rows)
             if rows := table.updates():
-                session.execute(update(model), rows)
+                conn.execute(_updater(model), [{**r, **{"pk_" + k: r[k] for k in _pk(model)}} for r in rows])
         if gone := ws.roles.deletes():
             for chunk in _chunks(gone):
                 session.execute(delete(IdxRole).where(tuple_(IdxRole.role, IdxRole.account).in_(chunk)))
@@ -262,7 +264,7 @@ class Store:
         )
         for rows, model in appended:
             if rows:
-                session.execute(insert(model), rows)
+                conn.execute(_table(model).insert(), rows)
 
     # ── reorgs ──
 
@@ -338,6 +340,24 @@ class Store:
         return event
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _pk(model: Any) -> list[str]:
+    return [c.key for c in _table(model).primary_key.columns]
+
+
+def _updater(model: Any) -> Any:
+    """UPDATE of every non-key column by primary key, for executemany (keys bound as `pk_<name>`)."""
+    table = _table(model)
+    keys = _pk(model)
+    where = [table.c[k] == bindparam("pk_" + k) for k in keys]
+    values: dict[str, Any] = {c.key: bindparam(c.key) for c in table.columns if c.key not in keys}
+    return table.update().where(*where).values(values)
+
+
 def _event_row(e: Event) -> dict[str, Any]:
     t = e.topics
     n = len(t)
@@ -358,7 +378,7 @@ def _event_row(e: Event) -> dict[str, Any]:
 
 def _load(
     session: Session,
-    table: Table,
+    table: Rows,
     model: Any,
     column: Any,
     keys: Sequence[Any],

@@ -53,11 +53,14 @@ def test_kill_9_during_catch_up_ends_identical_to_an_uninterrupted_run(
     rng = random.Random(99)
     cursors: list[int] = []
     kills = 0
-    for _ in range(5):
+    for _ in range(6):
         child = _child(node, database_url, ideployment)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.35))
+        # After a random number of committed pages, at a random moment of the next one.
+        for _ in range(rng.randint(0, 3)):
+            child.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.05))
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
             kills += 1
