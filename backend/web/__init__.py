@@ -46,12 +46,14 @@ def mount(app: FastAPI) -> None:
 
     @app.exception_handler(WrongApp)
     async def _wrong_app(request: Request, exc: WrongApp) -> HTMLResponse:
-        return render(request, "error.html", status_code=403, kind="wrong-app")
+        return render(request, "error.html", status_code=403, kind="wrong-app", banner=None)
 
     @app.exception_handler(MissingRole)
     async def _role(request: Request, exc: MissingRole) -> HTMLResponse:
-        return render(request, "error.html", status_code=403, kind="role", roles=exc.roles, app="dashboard")
+        return render(
+            request, "error.html", status_code=403, kind="role", roles=exc.roles, app="dashboard", banner=None
+        )
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> HTMLResponse:
-        return render(request, "error.html", status_code=403, kind="csrf")
+        return render(request, "error.html", status_code=403, kind="csrf", banner=None)

@@ -74,10 +74,13 @@ def environment(lang: str) -> Environment:
 
 def banner(request: Request) -> Pause | None:
     """The pause banner shown on every page while payments are paused."""
-    factory = request.app.state.session_factory
     try:
-        with factory() as session:
+        session = getattr(request.state, "db", None)
+        if session is not None:  # the request's own unit of work (SQLite: a second one would wait for it)
             state = queries.pause_state(session)
+        else:
+            with request.app.state.session_factory() as own:
+                state = queries.pause_state(own)
     except (ImportError, SQLAlchemyError):  # the money side is not installed on this tree
         return None
     return state if state.paused else None

@@ -94,6 +94,7 @@ Csrf = Depends(check_csrf)
 
 
 def page_user_optional(request: Request, session: DbSession) -> User | None:
+    request.state.db = session  # pages read the pause banner in the same unit of work
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None

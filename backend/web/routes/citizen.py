@@ -62,6 +62,7 @@ def register_form(request: Request, user: OptionalPageUser) -> Response:
 async def register(request: Request, session: DbSession, settings: SettingsDep) -> Response:
     from backend.services.participants import CitizenRegistration, register_citizen
 
+    request.state.db = session
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in ("name", "display_name", "email", "phone", "postcode4",
                                                           "birth_year")}  # fmt: skip

@@ -79,6 +79,7 @@ async def register(request: Request, session: DbSession, settings: SettingsDep) 
     from backend.models.participants import MerchantCategory
     from backend.services.participants import MerchantRegistration, register_merchant
 
+    request.state.db = session
     form = await request.form()
     keys = ("display_name", "email", "business_name", "kvk_number", "iban", "bic", "street_address", "postcode4",
             "category")  # fmt: skip
@@ -116,7 +117,9 @@ def create_request(
 
 def qr_markup(url: str, title: str) -> Markup:
     buf = io.BytesIO()
-    segno.make(url, error="m").save(buf, kind="svg", scale=10, border=2, title=title, xmldecl=False, svgns=True)
+    segno.make(url, error="m").save(
+        buf, kind="svg", scale=10, border=3, title=title, xmldecl=False, svgns=True, omitsize=True
+    )
     return Markup(buf.getvalue().decode())  # noqa: S704 - segno's own SVG, the URL inside is escaped by segno
 
 

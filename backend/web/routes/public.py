@@ -50,6 +50,7 @@ def login(
     password: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    request.state.db = session
     client = request.client.host if request.client else "unknown"
     try:
         user = accounts.authenticate(session, settings, login.strip(), password, client)
