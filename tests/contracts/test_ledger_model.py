@@ -11,6 +11,7 @@ Amsterdam new year (23:00 UTC on 31 Dec) is crossed on purpose.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
@@ -468,6 +469,9 @@ def test_ledger_matches_model_under_random_operations(ledger: Ledger) -> None:
             stateful_step_count=50,
             deadline=None,
             database=None,
+            # Shrinking replays sequences on the chain and can take minutes; a failure prints its steps
+            # anyway. HEITJE_SHRINK=1 turns shrinking on when debugging one.
+            phases=tuple(Phase) if os.environ.get("HEITJE_SHRINK") else (Phase.explicit, Phase.generate),
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
