@@ -7,7 +7,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from eth_account import Account
@@ -19,6 +19,7 @@ from backend import keystore
 from backend.relayer import FAILED, MINED, enqueue, get_intent
 from backend.relayer.authorizations import domain_separator, sign_redemption, sign_transfer
 from backend.relayer.models import Transaction
+from backend.relayer.worker import Relayer
 from heitje.chain.anvil import Anvil
 from heitje.db import unit_of_work
 from tests.relayer.helpers import ABI, ChainEnv, make_env, next_task_ids, running, statuses, wait_final
@@ -31,6 +32,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainEnv]:
     tmp = tmp_path_factory.mktemp("relayer-chain")
     with Anvil(block_time=0.2, log_path=tmp / "anvil.log") as node:
         yield make_env(node, tmp)
+
+
+def _step_until(relayer: Relayer, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Drive the relayer cycle by cycle (automine mines a moment after the send returns)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "relayer did not get there in time"
+        relayer.step()
+        time.sleep(0.05)
 
 
 def _sender_nonces(sf: sessionmaker[Session], sender: str) -> list[int]:
@@ -64,7 +74,8 @@ def test_1000_intents_from_threads_are_mined_exactly_once_without_nonce_gaps(env
                 for key, action, args in items[i : i + 10]:
                     enqueue(s, business_key=key, action=action, args=args)
 
-    with running(relayer):
+    standby = env.relayer(sf, batch_size=50)  # a second copy must wait, not send
+    with running(relayer), running(standby):
         threads = [threading.Thread(target=producer, args=(sl,)) for sl in slices]
         for t in threads:
             t.start()
@@ -73,6 +84,8 @@ def test_1000_intents_from_threads_are_mined_exactly_once_without_nonce_gaps(env
         wait_final(sf, 1000, timeout=90)
 
     assert statuses(sf) == {MINED: 1000}
+    # Whichever copy took the lock first did all the sending; the other only waited.
+    assert sorted(r.counters.signed_txs > 0 for r in (relayer, standby)) == [False, True]
     rewarded = env.rewarded(block0)
     assert {t: rewarded[t] for t in tasks} == dict.fromkeys(tasks, 1)
     assert env.total_supply() - supply0 == sum(amounts.values())
@@ -278,3 +291,44 @@ def test_stuck_transaction_is_replaced_at_the_same_nonce_with_a_higher_fee(
         assert intent.status == MINED
         assert intent.tx_hash == tx.tx_hash != first_hash
     assert chain.rpc.call("eth_getTransactionReceipt", first_hash) is None
+
+
+def test_on_start_a_nonce_gap_is_filled_and_a_chain_nonce_ahead_is_adopted(
+    chain: object, deployment: object, snapshot: None, db: DB
+) -> None:
+    from backend.relayer.models import SenderNonce
+    from backend.relayer.worker import Relayer
+    from heitje.chain.client import Chain
+    from heitje.deploy import Deployment
+    from heitje.signing import ROLE_NAMES, LocalKeySigner, dev_account
+
+    assert isinstance(chain, Chain)
+    assert isinstance(deployment, Deployment)
+    _, sf = db
+    signers = {role: LocalKeySigner(dev_account(i)) for i, role in enumerate(ROLE_NAMES)}
+    registrar, settler = signers["registrar"].address, signers["settler"].address
+    with unit_of_work(sf) as s:
+        # The database says two registrar nonces were handed out, but no transaction exists for them.
+        s.add(SenderNonce(sender=registrar, chain_id=chain.chain_id, next_nonce=chain.nonce(registrar) + 2))
+        s.add(SenderNonce(sender=settler, chain_id=chain.chain_id, next_nonce=chain.nonce(settler)))
+    # The settler key is used outside the relayer once.
+    chain.transact(signers["settler"], settler, b"", gas=21_000)
+    registrar_before, settler_after_outside = chain.nonce(registrar), chain.nonce(settler)
+    relayer = Relayer(sf, chain, deployment.address, signers)
+    _step_until(relayer, lambda: chain.nonce(registrar) == registrar_before + 2 and relayer.counters.mined_txs == 2)
+    assert relayer.counters.fillers == 2
+    with sf() as s:
+        assert s.get(SenderNonce, settler).next_nonce == settler_after_outside  # type: ignore[union-attr]
+        fillers = s.scalars(select(Transaction).where(Transaction.sender == registrar)).all()
+        assert [(t.nonce, t.status) for t in fillers] == [(registrar_before, MINED), (registrar_before + 1, MINED)]
+    merchant = str(Account.create().address)
+    with unit_of_work(sf) as s:
+        enqueue(s, business_key="enrol:after-gap", action="enrolMerchant", args={"account": merchant})
+    _step_until(relayer, lambda: relayer.counters.mined_txs == 3)
+    with sf() as s:
+        intent = get_intent(s, "enrol:after-gap")
+        assert intent is not None
+        assert intent.status == MINED
+        tx = s.get(Transaction, intent.tx_id)
+        assert tx is not None
+        assert tx.nonce == registrar_before + 2
