@@ -6,7 +6,6 @@ and property tests use the real anvil, relayer and indexer instead."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import secrets
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from eth_utils import to_checksum_address
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -40,11 +40,11 @@ _seq = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 costs ~0.5 s a hash on this machine; fixtures create many users with the same few secrets, so
-    each distinct secret is hashed once (verification, the code under test, is unchanged)."""
-    from backend.services import accounts
+    """Cheap argon2 parameters in these tests (the library defaults cost ~0.5 s a hash on this machine);
+    production keeps the defaults. Hashing and verification themselves are unchanged."""
+    import backend.security
 
-    monkeypatch.setattr(accounts, "hash_secret", functools.cache(accounts.hash_secret))
+    monkeypatch.setattr(backend.security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
