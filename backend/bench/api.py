@@ -36,23 +36,31 @@ from backend.services import tasks as task_service
 from heitje.chain.anvil import free_port
 from heitje.db import make_engine, session_factory, unit_of_work
 from heitje.settings import Settings
+from indexer import queries
 from indexer.loadgen import b32, party
 
 log = logging.getLogger(__name__)
 
 PASSWORD = "bench-password-not-a-secret"
 REWARD_CENTS = 100
+#: The API allows an officer 600 approvals a minute; a municipality's approvers share the work, and so do
+#: the benchmark's: one approver per this many approvals keeps every one under the limit.
+APPROVALS_PER_APPROVER = 400
 
 
 @dataclass
 class ApiWorld:
     officer_token: str
+    approver_tokens: list[str]
     citizen_tokens: list[str]
     claims: list[tuple[int, int]]  # (claim id, index of the citizen)
 
 
-def prepare(settings: Settings, database_url: str, citizens: int, approvals: int) -> ApiWorld:
-    """Officer, citizens (bound to load-generator addresses), one task and `approvals` submitted claims."""
+def prepare(settings: Settings, database_url: str, citizens: int, approvals: int, first_claim_id: int = 0) -> ApiWorld:
+    """Officer, citizens (bound to load-generator addresses), one task and `approvals` submitted claims.
+
+    A claim's id is its on-chain task id: a second database on the same chain passes `first_claim_id` so its
+    claims do not collide with task ids rewarded before."""
     engine = make_engine(database_url)
     sf = session_factory(engine)
     try:
@@ -64,6 +72,13 @@ def prepare(settings: Settings, database_url: str, citizens: int, approvals: int
             )  # fmt: skip
             officer_token = accounts.issue_token(s, officer).token
             officer_id = officer.id
+            approver_tokens = []
+            for k in range(max(1, -(-approvals // APPROVALS_PER_APPROVER))):
+                approver = accounts.create_user(
+                    s, settings, kind=UserKind.officer, login=f"bench-approver-{k}@heerlen.example",
+                    password=PASSWORD, roles=["approver"], display_name=f"bench approver {k}",
+                )  # fmt: skip
+                approver_tokens.append(accounts.issue_token(s, approver).token)
         tokens: list[str] = []
         citizen_rows: list[int] = []
         for i in range(citizens):
@@ -83,7 +98,7 @@ def prepare(settings: Settings, database_url: str, citizens: int, approvals: int
         with unit_of_work(sf) as s:
             new = task_service.NewTask(
                 title="Zwerfafval rapen Bench", description="benchmark task", category="litter",
-                neighbourhood="Centrum", lat=50.888, lon=5.979, reward_cents=REWARD_CENTS, estimated_minutes=30,
+                neighbourhood="6411", lat=50.888, lon=5.979, reward_cents=REWARD_CENTS, estimated_minutes=30,
                 slots=approvals + 1, claim_deadline=task_service.now() + timedelta(days=30), kit_note="",
                 extra_work=True,
             )  # fmt: skip
@@ -95,6 +110,7 @@ def prepare(settings: Settings, database_url: str, citizens: int, approvals: int
             for k in range(approvals):
                 who = k % citizens
                 claim = Claim(
+                    id=first_claim_id + k + 1 if first_claim_id else None,
                     task_id=task.id, citizen_id=citizen_rows[who], status=ClaimStatus.submitted, claimed_at=at,
                     expires_at=at + timedelta(days=7), note="bench", submitted_at=at,
                 )  # fmt: skip
@@ -103,7 +119,7 @@ def prepare(settings: Settings, database_url: str, citizens: int, approvals: int
                 claims.append((claim.id, who))
     finally:
         engine.dispose()
-    return ApiWorld(officer_token, tokens, claims)
+    return ApiWorld(officer_token, approver_tokens, tokens, claims)
 
 
 def start_server(node: Node, database_url: str, folder: Path) -> tuple[Child, str]:
@@ -183,25 +199,62 @@ def _balances(base: str, tokens: list[str]) -> list[int]:
     return out
 
 
-async def _approve_all(base: str, world: ApiWorld, concurrency: int) -> tuple[list[float], dict[int, int]]:
-    headers = {"Authorization": f"Bearer {world.officer_token}"}
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+@dataclass
+class _Approved:
+    latencies: list[float]
+    statuses: dict[int, int]
+    ok: list[int]  # citizen index of every claim approved with 200
+    problems: dict[str, int]  # problem type → count, for the refused ones
+
+
+async def _approve_all(base: str, world: ApiWorld, concurrency: int) -> _Approved:
+    approvers = world.approver_tokens
+    out = _Approved([], {}, [], {})
     queue = iter(world.claims)
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
 
         async def worker() -> None:
-            for claim_id, _ in queue:
+            for claim_id, who in queue:
+                headers = {
+                    "Authorization": f"Bearer {approvers[claim_id % len(approvers)]}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                }
                 t = time.perf_counter()
-                r = await client.post(
-                    f"/api/v1/claims/{claim_id}/approve", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
-                )
-                latencies.append((time.perf_counter() - t) * 1000)
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                r = await client.post(f"/api/v1/claims/{claim_id}/approve", headers=headers)
+                out.latencies.append((time.perf_counter() - t) * 1000)
+                out.statuses[r.status_code] = out.statuses.get(r.status_code, 0) + 1
+                if r.status_code == 200:
+                    out.ok.append(who)
+                else:
+                    kind = f"{r.status_code} {_problem_type(r)}"
+                    out.problems[kind] = out.problems.get(kind, 0) + 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, statuses
+    return out
+
+
+def _problem_type(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:80]
+    return str(body.get("type") or body.get("title") or "")[:120] if isinstance(body, dict) else ""
+
+
+def _wait_indexed(sf: sessionmaker[Session], node: Node, indexer: Child, timeout: float = 120.0) -> None:
+    """The follower has reached the chain head as it was when we asked."""
+    head = node.chain.block_number()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not indexer.alive():
+            raise RuntimeError(f"indexer exited:\n{indexer.tail()}")
+        with sf() as s:
+            st = queries.status(s)
+        if st is not None and st.block_number >= head:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("indexer did not reach the head in time")
 
 
 def _wait_relayer_ready(sf: sessionmaker[Session], child: Child, timeout: float = 90.0) -> None:
@@ -233,13 +286,14 @@ def measure_approvals(
     sf = session_factory(engine)
     try:
         _wait_relayer_ready(sf, relayer)
+        _wait_indexed(sf, node, indexer)
         before = _balances(base, world.citizen_tokens)
-        expected = list(before)
-        for _, who in world.claims:
-            expected[who] += REWARD_CENTS
         started = time.perf_counter()
-        latencies, statuses = asyncio.run(_approve_all(base, world, concurrency))
+        approved = asyncio.run(_approve_all(base, world, concurrency))
         approved_s = time.perf_counter() - started
+        expected = list(before)
+        for who in approved.ok:
+            expected[who] += REWARD_CENTS
         deadline = time.monotonic() + timeout
         now = _balances(base, world.citizen_tokens)
         while now != expected and time.monotonic() < deadline:
@@ -254,13 +308,14 @@ def measure_approvals(
         relayer.stop()
         indexer.stop()
         engine.dispose()
-    ok = statuses.get(200, 0)
+    ok = len(approved.ok)
     complete = now == expected
-    latencies.sort()
+    latencies = sorted(approved.latencies)
     return {
         "approvals": len(world.claims),
         "approved_200": ok,
-        "statuses": statuses,
+        "statuses": approved.statuses,
+        "refused": approved.problems,
         "all_visible_in_wallet": complete,
         "seconds_to_all_approved": round(approved_s, 2),
         "seconds_to_all_visible": round(visible_s, 2),
@@ -270,4 +325,5 @@ def measure_approvals(
         "claims_paid": sum(1 for st in paid if st == ClaimStatus.paid),
         "approvals_per_s": round(ok / visible_s, 1) if complete and visible_s else None,
         "concurrency": concurrency,
+        "approvers": len(world.approver_tokens),
     }

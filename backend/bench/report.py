@@ -73,6 +73,8 @@ def rows(r: dict[str, Any]) -> list[Row]:
          _n(rel.get("intents_per_s"), "/s", 1), f"naive web3.py loop {_n(rel.get('naive_per_s'), '/s', 1)}",
          _x(rel.get("speedup_vs_naive")), "≥ 500/s, ≥ 15×",
          _both(t, "relayer.intents_per_s", "relayer.speedup_vs_naive")),
+        ("relayer: capacity, all intents committed at once → mined", _n(rel.get("capacity_per_s"), "/s", 1),
+         f"enqueue alone {_n(tp.get('enqueue_per_s'), '/s', 1)}", "", "", ""),
         ("relayer: naive loop on the 1 s chain", _n(rel.get("naive_per_s_1s_blocks"), "/s", 1), "",
          _x(rel.get("speedup_vs_naive_1s_blocks")), "", ""),
         (f"relayer: crash run, {_n(crash.get('kills'))} × kill -9, {_n(crash.get('intents'))} intents",
@@ -108,6 +110,16 @@ def rows(r: dict[str, Any]) -> list[Row]:
          f"approve requests {_n(e2e.get('approve_requests_per_s'), '/s', 1)}", "", "≥ 200/s",
          _met(t, "api.approvals_per_s")),
     ]  # fmt: skip
+    pg = api.get("postgres") or {}
+    if pg:
+        pe = pg.get("approvals") or {}
+        out += [
+            ("api (PostgreSQL): GET /me/wallet", lat(pg.get("wallet") or {}), f"health {lat(pg.get('health') or {})}",
+             _x(pg.get("ratio_wallet_p95_vs_health_p95")), "p95 ≤ 3× health", ""),
+            (f"api (PostgreSQL): approvals end to end ({_n(pe.get('approvals'))})",
+             _n(pg.get("approvals_per_s"), "/s", 1),
+             f"approve requests {_n(pe.get('approve_requests_per_s'), '/s', 1)}", "", "≥ 200/s", ""),
+        ]  # fmt: skip
     return out
 
 
