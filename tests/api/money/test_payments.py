@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from backend.models.money import MerchantEvent, Payment, PaymentRequest, Refund
 from backend.relayer.models import Intent
+from backend.services.money_common import publish
 from tests.api.conftest import PIN
 from tests.api.money.conftest import World, idem
 
@@ -253,3 +255,30 @@ def test_merchant_events_stream_payments_live_from_the_database(world: World) ->
         assert "event:" not in "".join(r.iter_text())
     assert w.client.get("/api/v1/merchant/events?max_seconds=1", headers=w.anna.headers).status_code == 403
     assert w.client.get("/api/v1/merchant/events?max_seconds=1").status_code == 401
+
+
+def test_an_event_committed_by_another_process_reaches_an_open_stream_at_once(world: World) -> None:
+    """The stream is waiting (LISTEN on PostgreSQL, polling on SQLite) when another connection commits an
+    event — as the indexer or another API worker would: it arrives without reconnecting."""
+    w = world
+    received: list[str] = []
+    started = threading.Event()
+
+    def listen() -> None:
+        with w.client.stream("GET", "/api/v1/merchant/events?max_seconds=8", headers=w.shop.headers) as r:
+            for chunk in r.iter_text():
+                started.set()
+                received.append(chunk)
+                if "payment.received" in chunk:
+                    return
+
+    t = threading.Thread(target=listen)
+    t.start()
+    assert started.wait(10)
+    time.sleep(0.3)
+    sent = time.monotonic()
+    with w.db() as s, s.begin():
+        publish(s, w.shop.row_id, "payment.received", {"code": "ABC", "amount": 1})
+    t.join(10)
+    assert any("payment.received" in c for c in received)
+    assert time.monotonic() - sent < 3  # not the end of the 8 s stream
