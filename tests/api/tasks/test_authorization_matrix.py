@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.models.accounts import UserKind
 from heitje.settings import Settings
-from tests.api import world
-from tests.api.world import fast_hashing  # noqa: F401
 from tests.api.conftest import Actor, make_actor
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 ANON, A, B, M = "anonymous", "citizen_a", "citizen_b", "merchant"
 CITIZENS = {A, B}

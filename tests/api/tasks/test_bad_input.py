@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.models.accounts import User
 from backend.models.tasks import Claim
 from heitje.settings import Settings
-from tests.api import world
 from tests.api.conftest import Actor
-from tests.api.world import fast_hashing  # noqa: F401
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 JSON_POSTS = [
     ("POST", "/api/v1/citizens", world.citizen_body("x@example.nl")),
@@ -26,7 +26,8 @@ JSON_POSTS = [
     ("POST", "/api/v1/claims/{claim}/reject", {"reason": "blurry photo"}),
     ("POST", "/api/v1/citizens/{citizen}/reject", {"reason": "duplicate"}),
     ("PUT", "/api/v1/admin/settings", {"hourly_max_cents": 500}),
-    ("POST", "/api/v1/admin/officers", {"email": "o@x.nl", "password": "p" * 12, "display_name": "O", "roles": ["auditor"]}),
+    ("POST", "/api/v1/admin/officers",
+     {"email": "o@x.nl", "password": "p" * 12, "display_name": "O", "roles": ["auditor"]}),
     ("PUT", "/api/v1/me/pin", {"password": "p" * 12, "pin": "1234"}),
     ("POST", "/api/v1/me/erase", {"password": "p" * 12}),
     ("POST", "/api/v1/auth/session", {"username": "abc@x.nl", "password": "secret"}),

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.models.tasks import Claim
 from backend.relayer.models import Intent
 from heitje.settings import Settings
-from tests.api import world
-from tests.api.world import fast_hashing  # noqa: F401
 from tests.api.conftest import Actor
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 
 def _together(n: int, fn: Any) -> list[Any]:

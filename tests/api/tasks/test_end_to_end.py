@@ -24,9 +24,9 @@ from heitje.settings import Settings
 from heitje.signing import ROLE_NAMES, LocalKeySigner, dev_account
 from indexer.bootstrap import bootstrap, discover_hooks
 from indexer.follower import IndexerConfig
-from tests.api import world
 from tests.api.conftest import Actor
-from tests.api.world import fast_hashing  # noqa: F401
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 
 def _until(what: str, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -115,13 +115,12 @@ def test_a_citizen_is_paid_on_chain_for_an_approved_task(
     assert history["items"][0]["description"] == "Clear the playground"
     # the chain agrees: the balance and the task's reward guard
     abi = heitje_abi()
-    raw = chain.rpc.call("eth_call", {"to": ledger.address, "data": "0x" + abi.functions["balanceOf"].encode(address).hex()},
-                         "latest")  # fmt: skip
-    assert int(raw, 16) == 450
-    rewarded = chain.rpc.call(
-        "eth_call", {"to": ledger.address, "data": "0x" + abi.functions["isTaskRewarded"].encode(claim_id).hex()},
-        "latest",
-    )  # fmt: skip
-    assert int(rewarded, 16) == 1
+
+    def call(fn: str, *args: Any) -> int:
+        data = "0x" + abi.functions[fn].encode(*args).hex()
+        return int(chain.rpc.call("eth_call", {"to": ledger.address, "data": data}, "latest"), 16)
+
+    assert call("balanceOf", address) == 450
+    assert call("isTaskRewarded", claim_id) == 1
     badges = client.get("/api/v1/me/badges", headers=anna.headers).json()
     assert [b["code"] for b in badges] == ["first-task"]

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
 from heitje.settings import Settings
-from tests.api import world
 from tests.api.conftest import Actor
-from tests.api.world import fast_hashing  # noqa: F401
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 #: Operations of issue 5 (the money side and the web apps have their own suites). Logout (POST logout,
 #: DELETE session) is left out: it would revoke the token the run authenticates with.

@@ -11,9 +11,9 @@ from backend.models.audit import AuditEntry
 from backend.relayer.models import Intent
 from backend.services import audit
 from heitje.settings import Settings
-from tests.api import world
-from tests.api.world import fast_hashing  # noqa: F401
 from tests.api.conftest import Actor
+from tests.api.tasks import world
+from tests.api.tasks.world import fast_hashing  # noqa: F401
 
 
 def test_approval_enqueues_exactly_one_mint_in_the_same_transaction(
