@@ -181,7 +181,10 @@ def approve_citizen(stack: Stack, registrar: int, citizen_id: int) -> None:
 
     with stack.db() as s, s.begin():
         participants.approve_citizen(s, stack.settings, _user(s, registrar), citizen_id)
-    wait_for("the citizen's enrolment on-chain", lambda: enrolled(stack, lambda s: s.get(Citizen, citizen_id).address))
+    wait_for(
+        "the citizen's enrolment on-chain",
+        lambda: enrolled(stack, lambda s: getattr(s.get(Citizen, citizen_id), "address", None)),
+    )
 
 
 def approve_merchant(stack: Stack, registrar: int, merchant_id: int) -> None:
@@ -190,7 +193,10 @@ def approve_merchant(stack: Stack, registrar: int, merchant_id: int) -> None:
 
     with stack.db() as s, s.begin():
         participants.approve_merchant(s, stack.settings, _user(s, registrar), merchant_id)
-    wait_for("the shop's enrolment on-chain", lambda: enrolled(stack, lambda s: s.get(Merchant, merchant_id).address))
+    wait_for(
+        "the shop's enrolment on-chain",
+        lambda: enrolled(stack, lambda s: getattr(s.get(Merchant, merchant_id), "address", None)),
+    )
 
 
 def create_task(stack: Stack, manager: int, title: str, reward_cents: int = 500, slots: int = 3,

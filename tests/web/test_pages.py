@@ -86,7 +86,7 @@ def catalog(lang: str) -> dict[str, str]:
     for m in po:
         if not m.id or isinstance(m.id, tuple) or "%(" in m.id:
             continue
-        out[m.id] = str(m.string)
+        out[str(m.id)] = str(m.string)
     return out
 
 
@@ -165,5 +165,31 @@ def test_every_page_renders_accessibly_in_both_languages(
         for spec in pages(app, world):
             problems += check_page(page, spec, lang, app)
         assert not problems, "\n".join(problems)
+    finally:
+        ctx.close()
+
+
+def test_keyboard_users_skip_to_content_with_a_visible_focus_and_the_app_installs(
+    browser: Browser, stack: Stack, world: World
+) -> None:
+    ctx = new_context(browser, stack, lang="nl", width=360)
+    page = ctx.new_page()
+    try:
+        log_in(page, world.citizen, "/citizen/")
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement, s = getComputedStyle(e);"
+            " return [e.className, e.getBoundingClientRect().left >= 0, s.outlineStyle, s.boxShadow]; }"
+        )
+        assert focused[0] == "skip"
+        assert focused[1] is True  # it moves into view when focused
+        assert focused[2] != "none" or focused[3] != "none"
+        page.keyboard.press("Enter")
+        assert page.evaluate("() => document.activeElement.id") == "main"
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+        scope = page.evaluate("() => navigator.serviceWorker.ready.then(r => r.scope)")
+        assert scope == f"{stack.base_url}/citizen/"
+        assert page.get_attribute("link[rel=manifest]", "href") == "/citizen/manifest.webmanifest"
     finally:
         ctx.close()

@@ -4,7 +4,7 @@ short code with the PIN, history and the yearly earnings statement."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -26,14 +26,14 @@ def _failed(request: Request, session: DbSession, exc: BackendError, template: s
     return render(request, template, status_code=exc.status, app=APP, error=message, error_detail=detail, **context)
 
 
-def _claims(session: DbSession, user: CitizenPage, limit: int) -> list[tuple[object, object, str]]:
+def _claims(session: DbSession, user: CitizenPage, limit: int) -> list[tuple[Any, Any, str]]:
     """(claim, task, status as the citizen should see it), newest first."""
     from backend.services.tasks import effective_status
 
     return [(c, t, effective_status(session, c)) for c, t in queries.citizen_claims(session, user, limit=limit)]
 
 
-def _task_page(session: DbSession, user: CitizenPage, task_id: int) -> dict[str, object]:
+def _task_page(session: DbSession, user: CitizenPage, task_id: int) -> dict[str, Any]:
     from backend.services import tasks as task_service
 
     row, taken = task_service.get_task(session, task_id)
@@ -135,7 +135,7 @@ def claim_page(request: Request, session: DbSession, user: CitizenPage, claim_id
     return render(request, "citizen/claim.html", app=APP, user=user, **_claim_page(session, user, claim_id))
 
 
-def _claim_page(session: DbSession, user: CitizenPage, claim_id: int) -> dict[str, object]:
+def _claim_page(session: DbSession, user: CitizenPage, claim_id: int) -> dict[str, Any]:
     from backend.services.tasks import effective_status
 
     found = queries.citizen_claim(session, user, claim_id)
