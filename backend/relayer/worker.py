@@ -149,7 +149,7 @@ class Relayer:
 
     # ───────────────────────────── leadership ─────────────────────────────
 
-    def acquire_leadership(self, stop: threading.Event, wait: float = 1.0) -> bool:
+    def acquire_leadership(self, stop: threading.Event, wait: float = 0.25) -> bool:
         engine = self.sf.kw["bind"]
         self._lock = leader_lock(engine, self.chain.chain_id)
         announced = False

@@ -22,7 +22,7 @@ from backend.relayer import MINED, enqueue
 from heitje.chain.anvil import Anvil
 from heitje.db import unit_of_work
 from heitje.settings import PROJECT_ROOT
-from heitje.signing import ensure_dev_keystores
+from heitje.signing import ROLE_NAMES, dev_account, keystore_path, write_keystore
 from tests.relayer.helpers import ChainEnv, make_env, next_task_ids, open_count, running, statuses, wait_final
 
 DB = tuple[Engine, sessionmaker[Session]]
@@ -36,7 +36,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainEnv]:
     node = Anvil(block_time=0.25, state_path=tmp / "state.json", log_path=tmp / "anvil.log").start()
     try:
         chain_env = make_env(node, tmp)
-        ensure_dev_keystores(chain_env.settings)  # the relayer subprocess unlocks the role keys from these
+        # The relayer subprocess unlocks the role keys from keystores at every start; a light scrypt
+        # cost keeps ten restarts quick (production keystores use the default cost).
+        password = chain_env.settings.keystore_password.get_secret_value()
+        for index, role in enumerate(ROLE_NAMES):
+            write_keystore(keystore_path(chain_env.settings, role), dev_account(index), password, scrypt_n=2**10)
         yield chain_env
     finally:
         node.stop()
