@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,7 +25,7 @@ from sqlalchemy import func, select
 from web3 import Web3
 
 from alembic import command
-from backend.relayer.models import FAILED, MINED, Intent
+from backend.relayer.models import FAILED, MINED, Intent, Transaction
 from backend.relayer.outbox import enqueue
 from backend.relayer.worker import Relayer, RelayerConfig
 from heitje.chain.abi import heitje_abi
@@ -93,12 +96,82 @@ def naive_loop(rpc_url: str, contract: str, citizens: list[str], seconds: float,
     return {"naive_tx": done, "naive_seconds": round(elapsed, 2), "naive_per_s": round(done / elapsed, 2)}
 
 
-def _drain(
-    sf: Any, chain: Chain, contract: str, citizens: list[str], n: int, first_task: int, batch_size: int
-) -> dict[str, Any]:
-    """Relayer capacity alone: n intents already queued, relayer started, time until all are mined."""
+class _Runner:
+    """The relayer under test: in a thread of this process, or (default) its own process like production,
+    so that it does not compete with the enqueuing threads for this interpreter's GIL."""
+
+    def __init__(
+        self, rpc_url: str, deployment: Deployment, database_url: str, batch_size: int, workdir: Path, separate: bool
+    ) -> None:
+        self.rpc_url, self.deployment, self.database_url = rpc_url, deployment, database_url
+        self.batch_size, self.workdir, self.separate = batch_size, workdir, separate
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._log = workdir / "relayer.log"
+
+    def start(self) -> None:
+        """Start and wait until the relayer leads and has reconciled (start-up is not throughput)."""
+        if not self.separate:
+            sf = session_factory(make_engine(self.database_url))
+            signers = {role: LocalKeySigner(dev_account(i)) for i, role in enumerate(ROLE_NAMES)}
+            chain = Chain(self.rpc_url, abi=heitje_abi())
+            relayer = Relayer(sf, chain, self.deployment.address, signers, RelayerConfig(batch_size=self.batch_size))
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=relayer.run, args=(self._stop,), daemon=True)
+            self._thread.start()
+            time.sleep(0.5)
+            return
+        from heitje.deploy import manifest_path
+        from heitje.signing import keystore_path, write_keystore
+
+        settings = _settings(self.workdir)
+        path = manifest_path(settings.deployments_dir, self.deployment.chain_id)
+        path.write_text(json.dumps(self.deployment.to_json()))
+        for i, role in enumerate(ROLE_NAMES):
+            ks = keystore_path(settings, role)
+            if not ks.exists():
+                write_keystore(ks, dev_account(i), settings.keystore_password.get_secret_value(), scrypt_n=2**10)
+        seen = self._log.read_text().count("reconciled with chain") if self._log.exists() else 0
+        env = {
+            **os.environ,
+            "HEITJE_ENV": "test",
+            "HEITJE_RPC_URL": self.rpc_url,
+            "HEITJE_DATABASE_URL": self.database_url,
+            "HEITJE_DATA_DIR": str(self.workdir),
+            "HEITJE_DEPLOYMENTS_DIR": str(settings.deployments_dir),
+            "HEITJE_KEYSTORE_DIR": str(settings.keystore_dir),
+        }
+        cmd = [sys.executable, "-m", "backend.relayer", "--batch-size", str(self.batch_size)]
+        self._proc = subprocess.Popen(cmd, env=env, stdout=self._log.open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while self._log.read_text().count("reconciled with chain") <= seen:
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("relayer process did not start: " + self._log.read_text()[-2000:])
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+            self._proc = None
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=20)
+            self._thread = None
+
+
+def _wait_final(sf: Any, total: int, start: float) -> None:
+    final = 0
+    while final < total and time.monotonic() - start < 600:
+        with sf() as s:
+            final = s.scalar(select(func.count()).where(Intent.status.in_((MINED, FAILED)))) or 0
+        time.sleep(0.02)
+
+
+def _enqueue_mints(sf: Any, citizens: list[str], first_task: int, indices: range) -> None:
     with unit_of_work(sf) as s:
-        for k in range(n):
+        for k in indices:
             task = first_task + k
             enqueue(
                 s,
@@ -106,22 +179,6 @@ def _drain(
                 action="mintForTask",
                 args={"citizen": citizens[k % len(citizens)], "amount": 1, "taskId": task},
             )
-        total = s.scalar(select(func.count()).select_from(Intent)) or 0
-    signers = {role: LocalKeySigner(dev_account(i)) for i, role in enumerate(ROLE_NAMES)}
-    relayer = Relayer(sf, chain, contract, signers, RelayerConfig(batch_size=batch_size))
-    stop = threading.Event()
-    start = time.monotonic()
-    thread = threading.Thread(target=relayer.run, args=(stop,), name="relayer-drain", daemon=True)
-    thread.start()
-    final = 0
-    while final < total and time.monotonic() - start < 600:
-        time.sleep(0.02)
-        with sf() as s:
-            final = s.scalar(select(func.count()).where(Intent.status.in_((MINED, FAILED)))) or 0
-    elapsed = time.monotonic() - start
-    stop.set()
-    thread.join(timeout=20)
-    return {"drain_seconds": round(elapsed, 2), "drain_per_s": round(n / elapsed, 1)}
 
 
 def measure(
@@ -133,11 +190,14 @@ def measure(
     batch_size: int = 200,
     enqueue_chunk: int = 100,
     producers: int | None = None,
+    separate_process: bool = True,
 ) -> dict[str, Any]:
-    """n mint intents enqueued (chunks of `enqueue_chunk` per DB transaction, as services would) while the
-    relayer runs, from `producers` threads (services are several API workers); intents_per_s =
-    n / (first enqueue → last intent mined). drain_per_s: another n already queued when a relayer starts
-    (its own capacity, start-up and reconcile included). Then the naive loop on the same chain."""
+    """Throughput of the relayer, and of a naive web3.py loop on the same chain in the same run.
+
+    intents_per_s: n mint intents enqueued (`enqueue_chunk` per DB transaction, as services do) from
+    `producers` threads while the relayer runs; n / (first enqueue → last intent mined).
+    drain_per_s: another n already queued when a relayer starts; n / (relayer ready → last mined).
+    """
     command.upgrade(alembic_config(database_url), "relayer@head")
     engine = make_engine(database_url)
     sf = session_factory(engine)
@@ -147,58 +207,50 @@ def measure(
     contract = deployment.address
     citizens = _enrol_citizens(chain, contract, max(10, n // 200))
     first_task = int(time.time() * 1000) << 20
-    signers = {role: LocalKeySigner(dev_account(i)) for i, role in enumerate(ROLE_NAMES)}
-    relayer = Relayer(sf, chain, contract, signers, RelayerConfig(batch_size=batch_size))
-    stop = threading.Event()
-    thread = threading.Thread(target=relayer.run, args=(stop,), name="relayer-bench", daemon=True)
-    thread.start()
-    time.sleep(0.5)  # leadership and reconcile are start-up costs, not throughput
-    block0 = chain.block_number()
+    with tempfile.TemporaryDirectory() as workdir:
+        runner = _Runner(rpc_url, deployment, database_url, batch_size, Path(workdir), separate_process)
+        runner.start()
+        block0 = chain.block_number()
 
-    def produce(offset: int) -> None:
-        for i in range(offset * enqueue_chunk, n, enqueue_chunk * producers):
-            with unit_of_work(sf) as s:
-                for k in range(i, min(n, i + enqueue_chunk)):
-                    task = first_task + k
-                    enqueue(
-                        s,
-                        business_key=f"bench:{task}",
-                        action="mintForTask",
-                        args={"citizen": citizens[k % len(citizens)], "amount": 1, "taskId": task},
-                    )
+        def produce(offset: int) -> None:
+            for i in range(offset * enqueue_chunk, n, enqueue_chunk * producers):
+                _enqueue_mints(sf, citizens, first_task, range(i, min(n, i + enqueue_chunk)))
 
-    start = time.monotonic()
-    threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    enqueued = time.monotonic() - start
-    final = 0
-    while final < n:
+        start = time.monotonic()
+        threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        enqueued = time.monotonic() - start
+        _wait_final(sf, n, start)
+        elapsed = time.monotonic() - start
+        runner.stop()
+        blocks = chain.block_number() - block0
         with sf() as s:
-            final = s.scalar(select(func.count()).where(Intent.status.in_((MINED, FAILED)))) or 0
-        if time.monotonic() - start > 600:
-            break
-        time.sleep(0.02)
-    elapsed = time.monotonic() - start
-    stop.set()
-    thread.join(timeout=20)
-    with sf() as s:
-        mined = s.scalar(select(func.count()).where(Intent.status == MINED)) or 0
-    blocks = chain.block_number() - block0
+            mined = s.scalar(select(func.count()).where(Intent.status == MINED)) or 0
+            transactions = s.scalar(select(func.count()).select_from(Transaction)) or 0
+        # Drain: a backlog of n is waiting when the relayer (re)starts.
+        _enqueue_mints(sf, citizens, first_task, range(n, 2 * n))
+        runner.start()
+        drain_start = time.monotonic()
+        _wait_final(sf, 2 * n, drain_start)
+        drain = time.monotonic() - drain_start
+        runner.stop()
     result: dict[str, Any] = {
         "intents": n,
         "mined": mined,
         "seconds": round(elapsed, 2),
         "enqueue_seconds": round(enqueued, 2),
         "intents_per_s": round(n / elapsed, 1),
-        "transactions": relayer.counters.signed_txs,
+        "transactions": transactions,
         "blocks": blocks,
         "database": engine.dialect.name,
         "producers": producers,
+        "relayer": "own process" if separate_process else "thread",
+        "drain_seconds": round(drain, 2),
+        "drain_per_s": round(n / drain, 1),
     }
-    result.update(_drain(sf, chain, contract, citizens, n, first_task + n, batch_size))
     engine.dispose()
     chain.close()
     result.update(naive_loop(rpc_url, contract, citizens, naive_seconds, first_task + 2 * n + 1))
@@ -221,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block-time", type=float, default=1.0)
     parser.add_argument("--database-url", default="", help="A dedicated, empty database (default: temp SQLite)")
     parser.add_argument("--producers", type=int, default=None, help="Enqueue threads (1 on SQLite, 4 else)")
+    parser.add_argument("--in-thread", action="store_true", help="Run the relayer in a thread of this process")
     parser.add_argument("--naive-seconds", type=float, default=10.0)
     parser.add_argument("--naive-automine", action="store_true", help="Also time the naive loop on automine")
     args = parser.parse_args(argv)
