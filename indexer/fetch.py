@@ -144,7 +144,7 @@ class NodeSource:
                 self.sleep(delay)
                 continue
             if len(result) > self.target_logs and self.span > 1:
-                self.span = max(1, self.span // 2)
+                self.span = max(1, self.span * self.target_logs // len(result))
             elif len(result) < self.target_logs // 4 and self.span < self.limit:
                 self.span = min(self.limit, self.span * 2)
             return result, end

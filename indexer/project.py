@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from eth_utils import keccak
@@ -42,6 +43,7 @@ _TRANSFER_KIND = {
 }
 
 
+@lru_cache(maxsize=4096)
 def amsterdam_year(block_time: datetime) -> int:
     """The Europe/Amsterdam civil year of a block time, exactly as the contract's `yearOf`.
 
