@@ -5,12 +5,14 @@ projections equal a fresh replay and the chain."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from heitje.chain.client import Chain
 from heitje.db import session_factory, unit_of_work
 from heitje.deploy import Deployment
 from indexer import queries
 from indexer.loadgen import LoadGen
+from indexer.models import IdxBlock, IdxEvent
 from indexer.reconcile import reconcile
 from tests.indexer.helpers import World, dump, fresh_dump, index
 
@@ -80,3 +82,27 @@ def test_reorgs_of_depth_1_to_5_end_equal_to_a_fresh_replay(
     assert incremental == replay
     expected_hash = ichain.get_block(ichain.block_number() - confirmations)["hash"]
     assert incremental["idx_cursor"][0][1] == expected_hash.lower()
+
+
+def test_blocks_without_events_are_kept_only_inside_the_reorg_window(
+    world: World, ichain: Chain, ideployment: Deployment, database_url: str
+) -> None:
+    world.populate()
+    parts = index(ichain.rpc, database_url, ideployment)  # reorg window: 16 blocks
+    try:
+        for _ in range(3):
+            ichain.rpc.call("anvil_mine", hex(40))
+            world.mint(1)
+            world.gen.flush()
+            parts.indexer.catch_up()
+        with unit_of_work(session_factory(parts.engine)) as s:
+            stored = s.scalars(select(IdxBlock.number)).all()
+            with_events = set(s.scalars(select(IdxEvent.block_number).distinct()).all())
+    finally:
+        parts.engine.dispose()
+    head = ichain.block_number()
+    assert head - ideployment.block_number > 120
+    assert max(stored) == head
+    assert set(range(head - 15, head + 1)) <= set(stored)  # the window, contiguous
+    assert {n for n in stored if n <= head - 16} <= with_events  # older: only blocks with events
+    assert with_events <= set(stored)
