@@ -17,7 +17,7 @@ from typing import Any
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend import keystore
@@ -213,11 +213,10 @@ def suspend_citizen(session: Session, actor: User, citizen_id: int, suspend: boo
 
 
 def list_citizens(session: Session, status: str | None, limit: int, offset: int) -> tuple[list[Citizen], int]:
-    stmt = select(Citizen)
-    if status:
-        stmt = stmt.where(Citizen.status == status)
-    rows = list(session.scalars(stmt.order_by(Citizen.id)))
-    return rows[offset : offset + limit], len(rows)
+    where = [Citizen.status == status] if status else []
+    total = session.scalar(select(func.count()).select_from(Citizen).where(*where)) or 0
+    rows = session.scalars(select(Citizen).where(*where).order_by(Citizen.id).limit(limit).offset(offset))
+    return list(rows), int(total)
 
 
 # ───────────────────────────── merchants ─────────────────────────────
@@ -346,11 +345,10 @@ def suspend_merchant(session: Session, actor: User, merchant_id: int, suspend: b
 
 
 def list_merchants(session: Session, status: str | None, limit: int, offset: int) -> tuple[list[Merchant], int]:
-    stmt = select(Merchant)
-    if status:
-        stmt = stmt.where(Merchant.status == status)
-    rows = list(session.scalars(stmt.order_by(Merchant.id)))
-    return rows[offset : offset + limit], len(rows)
+    where = [Merchant.status == status] if status else []
+    total = session.scalar(select(func.count()).select_from(Merchant).where(*where)) or 0
+    rows = session.scalars(select(Merchant).where(*where).order_by(Merchant.id).limit(limit).offset(offset))
+    return list(rows), int(total)
 
 
 def _owner_of(session: Session, user: User, merchant_id: int) -> Merchant:

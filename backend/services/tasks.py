@@ -187,6 +187,11 @@ def list_tasks(
         dlat = f.radius_km / 111.0
         dlon = f.radius_km / max(1e-6, 111.0 * math.cos(math.radians(f.lat)))
         stmt = stmt.where(Task.lat.between(f.lat - dlat, f.lat + dlat), Task.lon.between(f.lon - dlon, f.lon + dlon))
+    if not near:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        page_tasks = list(session.scalars(stmt.order_by(Task.id.desc()).limit(limit).offset(offset)))
+        taken = slots_taken(session, [t.id for t in page_tasks])
+        return [(t, taken.get(t.id, 0), None) for t in page_tasks], int(total)
     tasks = list(session.scalars(stmt.order_by(Task.id.desc())))
     rows: list[tuple[Task, float | None]] = []
     for t in tasks:
@@ -444,16 +449,24 @@ def list_claims(
         stmt = stmt.where(Claim.citizen_id == citizen.id)
     if task_id is not None:
         stmt = stmt.where(Claim.task_id == task_id)
+    if status in (ClaimStatus.expired, ClaimStatus.paid, ClaimStatus.approved, ClaimStatus.claimed):
+        # Statuses a reader derives (lazy expiry, paid once indexed): filter after reading the candidates.
+        derived_from: dict[str, list[str]] = {
+            ClaimStatus.expired: [ClaimStatus.claimed, ClaimStatus.expired],
+            ClaimStatus.paid: [ClaimStatus.approved, ClaimStatus.paid],
+        }
+        stored = derived_from.get(status, [status])
+        candidates = session.scalars(stmt.where(Claim.status.in_(stored)).order_by(Claim.id.desc()))
+        claims = [c for c in candidates if effective_status(session, c) == status]
+        return claims[offset : offset + limit], len(claims)
     if status == ClaimStatus.submitted:
         stmt = stmt.where(Claim.status == status).order_by(Claim.submitted_at, Claim.id)  # the approval queue
-    elif status:
-        stmt = stmt.order_by(Claim.id.desc())
     else:
+        if status:
+            stmt = stmt.where(Claim.status == status)
         stmt = stmt.order_by(Claim.id.desc())
-    claims = list(session.scalars(stmt))
-    if status and status != ClaimStatus.submitted:
-        claims = [c for c in claims if effective_status(session, c) == status]
-    return claims[offset : offset + limit], len(claims)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return list(session.scalars(stmt.limit(limit).offset(offset))), int(total)
 
 
 def photo_of(session: Session, settings: Settings, user: User, claim_id: int) -> tuple[bytes, str]:

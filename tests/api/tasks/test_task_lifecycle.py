@@ -58,3 +58,19 @@ def test_reward_above_the_hourly_maximum_is_refused(client: TestClient, officer:
     )
     r = client.post("/api/v1/tasks", json=world.task_body(reward_cents=501), headers=officer.headers)
     assert r.status_code == 201
+
+
+def test_the_approval_queue_lists_submitted_claims_oldest_first(client: TestClient, officer: Actor) -> None:
+    client.put("/api/v1/admin/settings", json={"max_active_claims": 10}, headers=officer.headers)
+    anna = world.citizen(client, officer, "anna@example.nl")
+    first = world.submitted_claim(client, officer, anna)
+    second = world.submitted_claim(client, officer, anna)
+    world.claim(client, anna, world.task(client, officer))  # claimed, not submitted: not in the queue
+    queue = client.get("/api/v1/claims?status=submitted", headers=officer.headers).json()
+    assert [c["id"] for c in queue["items"]] == [first, second]
+    assert queue["items"][0]["has_photo"] is True
+    client.post(f"/api/v1/claims/{first}/approve", headers=officer.headers)
+    queue = client.get("/api/v1/claims?status=submitted", headers=officer.headers).json()
+    assert [c["id"] for c in queue["items"]] == [second]
+    mine = client.get("/api/v1/claims?limit=2", headers=anna.headers).json()
+    assert (mine["total"], len(mine["items"])) == (3, 2)

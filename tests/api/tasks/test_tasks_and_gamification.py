@@ -64,6 +64,9 @@ def test_an_expired_claim_releases_its_slot_and_takes_no_proof(
     with db() as s, s.begin():
         s.execute(update(Claim).where(Claim.id == cid).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     assert client.get(f"/api/v1/claims/{cid}", headers=anna.headers).json()["status"] == "expired"
+    expired = client.get("/api/v1/claims?status=expired", headers=officer.headers).json()
+    assert [c["id"] for c in expired["items"]] == [cid]
+    assert client.get("/api/v1/claims?status=claimed", headers=officer.headers).json()["total"] == 0
     assert client.get(f"/api/v1/tasks/{tid}", headers=anna.headers).json()["slots_left"] == 1
     assert world.submit(client, anna, cid).status_code == 409
     assert client.post(f"/api/v1/tasks/{tid}/claims", headers=bram.headers).status_code == 201
@@ -95,6 +98,7 @@ def test_the_page_hook_marks_claims_paid_and_a_reorg_unmarks_them(
         assert task_service.mark_paid(s, [event]) == 0  # replayed page: nothing changes
     claim = client.get(f"/api/v1/claims/{cid}", headers=anna.headers).json()
     assert (claim["status"], claim["paid_tx_hash"]) == ("paid", "0x" + "ab" * 32)
+    assert [c["id"] for c in client.get("/api/v1/claims?status=paid", headers=anna.headers).json()["items"]] == [cid]
     with db() as s, s.begin():
         task_service.unmark_paid(s, 0)  # the reward is not (any more) in idx_task_rewards
     assert client.get(f"/api/v1/claims/{cid}", headers=anna.headers).json()["status"] == "approved"
