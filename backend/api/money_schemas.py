@@ -5,12 +5,16 @@ Amounts are integer cents; strict: unknown fields are refused."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from backend.api.schemas import Strict
 
-Cents = Field(ge=1, le=10_000_000, description="amount in euro cents (1 Heitje = 100)")
+MAX_ID = 2_147_483_647  # ids are SQL INTEGER: anything larger cannot exist (and must not reach the driver)
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 class PaymentRequestCreate(Strict):
@@ -127,7 +131,7 @@ class LineReject(Strict):
 
 
 class RecoveryCreate(Strict):
-    citizen_id: int = Field(ge=1)
+    citizen_id: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(default="", max_length=200)
 
 

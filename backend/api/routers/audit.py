@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from backend.api.deps import DbSession, require_roles
-from backend.api.money_schemas import AuditEntryOut, AuditVerifyOut
+from backend.api.money_schemas import MAX_ID, AuditEntryOut, AuditVerifyOut, Offset
 from backend.api.schemas import Page
 from backend.models.accounts import User
 from backend.models.audit import AuditEntry
@@ -24,9 +24,9 @@ def audit_log(
     user: Auditor,
     session: DbSession,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    actor_id: Annotated[int | None, Query(ge=1)] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[AuditEntryOut]:
     q = select(AuditEntry)
     if action:

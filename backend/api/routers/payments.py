@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.deps import CitizenUser, CurrentUser, DbSession, LedgerDep, MerchantUser, SettingsDep, bearer_or_cookie
 from backend.api.money_schemas import (
+    IdPath,
+    Offset,
     PayBody,
     PaymentOut,
     PaymentRequestCreate,
@@ -104,7 +106,7 @@ def cancel_payment_request(
 
 @router.post("/payments/{payment_id}/refund", status_code=201, response_model=RefundOut,
              summary="Refund all or part of a payment to the citizen who paid (merchant)")  # fmt: skip
-def refund_payment(payment_id: int, body: RefundBody, user: MerchantUser, session: DbSession,
+def refund_payment(payment_id: IdPath, body: RefundBody, user: MerchantUser, session: DbSession,
                    ledger: LedgerDep) -> RefundOut:  # fmt: skip
     ratelimit.hit(session, f"refund:{user.id}", PAY_RATE_PER_MINUTE, 60)
     r = payments.refund(session, ledger, user, payment_id, body.amount, body.reason)
@@ -116,7 +118,7 @@ def merchant_payments(
     user: MerchantUser,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[PaymentOut]:
     rows, total, refunded = payments.merchant_payments(session, user, limit, offset)
     codes = dict(

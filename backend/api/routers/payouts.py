@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentUser, DbSession, LedgerDep, MerchantUser
-from backend.api.money_schemas import PayoutCreate, PayoutOut
+from backend.api.money_schemas import Offset, PayoutCreate, PayoutOut
 from backend.api.schemas import Page
 from backend.errors import Forbidden
 from backend.models.accounts import UserKind
@@ -38,7 +38,7 @@ def list_payouts(
     session: DbSession,
     status: Annotated[str | None, Query(max_length=12)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[PayoutOut]:
     if user.kind == UserKind.merchant:
         rows, total = settlement.merchant_payouts(session, user, limit, offset)

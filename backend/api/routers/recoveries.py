@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from backend.api.deps import DbSession, require_roles
-from backend.api.money_schemas import RecoveryCreate, RecoveryOut
+from backend.api.money_schemas import IdPath, Offset, RecoveryCreate, RecoveryOut
 from backend.api.schemas import Page
 from backend.models.accounts import User
 from backend.models.money import Recovery
@@ -35,23 +35,23 @@ def list_(
     user: RecoveryOfficer,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[RecoveryOut]:
     rows, total = governance.list_recoveries(session, limit, offset)
     return Page(items=[recovery_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{recovery_id}", response_model=RecoveryOut, summary="One recovery")
-def get(recovery_id: int, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
+def get(recovery_id: IdPath, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
     return recovery_out(governance.get_recovery(session, recovery_id))
 
 
 @router.post("/{recovery_id}/approve", response_model=RecoveryOut,
              summary="A second recovery officer approves: the on-chain recovery is queued")  # fmt: skip
-def approve(recovery_id: int, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
+def approve(recovery_id: IdPath, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
     return recovery_out(governance.decide_recovery(session, user, recovery_id, approve=True))
 
 
 @router.post("/{recovery_id}/reject", response_model=RecoveryOut, summary="A second recovery officer rejects")
-def reject(recovery_id: int, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
+def reject(recovery_id: IdPath, user: RecoveryOfficer, session: DbSession) -> RecoveryOut:
     return recovery_out(governance.decide_recovery(session, user, recovery_id, approve=False))
