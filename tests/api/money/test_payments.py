@@ -8,11 +8,14 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from backend.errors import BackendError
+from backend.models.accounts import User
 from backend.models.money import MerchantEvent, Payment, PaymentRequest, Refund
 from backend.relayer.models import Intent
-from backend.services.money_common import publish
+from backend.services import payments
+from backend.services.money_common import InsufficientBalance, publish
 from tests.api.conftest import PIN
-from tests.api.money.conftest import World, idem
+from tests.api.money.conftest import FAKE_LEDGER, World, idem
 
 
 def _request(w: World, amount: int = 750, headers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -282,3 +285,39 @@ def test_an_event_committed_by_another_process_reaches_an_open_stream_at_once(wo
     t.join(10)
     assert any("payment.received" in c for c in received)
     assert time.monotonic() - sent < 3  # not the end of the 8 s stream
+
+
+def test_a_second_payment_waits_for_the_first_and_then_sees_its_pending_amount(world: World) -> None:
+    """The row lock on the citizen, proven deterministically: while one payment's transaction is open, a second
+    payment by the same citizen blocks; once the first commits, the second sees the pending amount and is
+    refused. Without the lock both would pass the balance check."""
+    w = world
+    w.ledger.fund(w.anna.address, 1_000)
+    codes = [_request(w, amount=800)["code"] for _ in range(2)]
+    first = w.db()
+    first.begin()
+    user = first.get(User, w.anna.actor.user_id)
+    assert user is not None
+    payments.pay(first, FAKE_LEDGER, user, codes[0], PIN)
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        with w.db() as s, s.begin():
+            try:
+                u = s.get(User, w.anna.actor.user_id)
+                assert u is not None
+                payments.pay(s, FAKE_LEDGER, u, codes[1], PIN)
+                outcome.append(None)
+            except BackendError as exc:
+                outcome.append(exc)
+
+    t = threading.Thread(target=second)
+    t.start()
+    time.sleep(0.8)
+    assert t.is_alive(), "the second payment did not wait for the first"
+    first.commit()
+    first.close()
+    t.join(30)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], InsufficientBalance)
+    assert _counts(w)[0] == 1
