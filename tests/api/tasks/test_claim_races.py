@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.models.accounts import UserKind
 from backend.models.tasks import Claim
 from backend.relayer.models import Intent
 from heitje.settings import Settings
-from tests.api.conftest import Actor
+from tests.api.conftest import Actor, make_actor
 from tests.api.tasks import world
 from tests.api.tasks.world import fast_hashing  # noqa: F401
 
@@ -121,14 +122,17 @@ def test_concurrent_claims_never_exceed_the_slots(
 
 
 def test_concurrent_approvals_for_one_citizen_respect_the_yearly_cap(
-    client: TestClient, db: sessionmaker[Session], officer: Actor
+    client: TestClient, db: sessionmaker[Session], migrated: Settings, officer: Actor
 ) -> None:
     """The citizen row is locked during approval: two approvals cannot both use the last allowance."""
     assert client.put("/api/v1/admin/settings", json={"default_yearly_cap_cents": 1000, "max_active_claims": 10},
                       headers=officer.headers).status_code == 200  # fmt: skip
     anna = world.citizen(client, officer, "anna@example.nl")
     claims = [world.submitted_claim(client, officer, anna, reward_cents=400, estimated_minutes=60) for _ in range(4)]
-    results = _together(4, lambda i: client.post(f"/api/v1/claims/{claims[i]}/approve", headers=officer.headers))
+    # four different approvers, so that nothing but the citizen lock serialises the approvals
+    approvers = [make_actor(db, migrated, UserKind.officer, f"approver{i}@heerlen.example", roles=["approver"])
+                 for i in range(4)]  # fmt: skip
+    results = _together(4, lambda i: client.post(f"/api/v1/claims/{claims[i]}/approve", headers=approvers[i].headers))
     codes = sorted(r.status_code for r in results)
     assert codes == [200, 200, 409, 409], codes
     refused = [r for r in results if r.status_code == 409]
