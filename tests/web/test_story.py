@@ -2,8 +2,9 @@
 """The whole story across the three apps, in one real Chromium, against the real chain, relayer and indexer:
 a citizen and a shop register, an officer enrols them, publishes a task, the citizen claims it and sends a
 photo from the phone, the officer approves, the citizen sees the reward, the shop shows a QR payment
-request, the citizen pays it with the PIN, the shop sees it arrive live (no reload), the shop asks for a
-payout and the officer settles it through a SEPA batch."""
+request, the citizen pays it with the PIN, the shop sees it arrive live (no reload), refunds part of it, asks for a
+payout and the officer settles it through a SEPA batch. Then a pauser pauses the ledger: every app shows the
+banner and a payment is refused, until the pause is lifted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import PASSWORD, PIN, Stack, log_in, new_context, photo_bytes, screenshot
+from tests.web.conftest import PASSWORD, PIN, Stack, World, log_in, new_context, photo_bytes, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def reload_until(page: Page, what: str, ready: Callable[[], bool], timeout: floa
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} on {page.url}")
+            raise AssertionError(f"timed out waiting for {what} on {page.url}:\n{page.inner_text('main')[:1500]}")
         page.wait_for_timeout(500)
         page.reload()
 
@@ -157,10 +158,21 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         shop.goto("/merchant/")
         expect(shop.locator("#takings")).to_contain_text("3.50")
 
-        # The shop asks for a payout of everything it has.
+        # A refund of part of it, back to the citizen.
+        shop.goto("/merchant/payments")
+        shop.click("summary:has-text('Refund')")
+        shop.fill("input[name=amount]", "0.50")
+        shop.fill("input[name=reason]", "No cookie left")
+        shop.click("button:has-text('Refund to the customer')")
+        expect(shop.locator("[role=status]")).to_contain_text("The refund is on its way")
+        cit.goto("/citizen/history")
+        reload_until(cit, "the refund in the citizen's history", lambda: "Terugbetaling" in cit.inner_text("main"))
+        expect(cit.locator("main")).to_contain_text("+0,50")
+
+        # The shop asks for a payout of everything it has left.
         shop.goto("/merchant/payouts")
-        expect(shop.locator("#available")).to_contain_text("3.50")
-        shop.fill("#f-amount", "3.50")
+        expect(shop.locator("#available")).to_contain_text("3.00")
+        shop.fill("#f-amount", "3.00")
         shop.click("button:has-text('Request payout')")
         expect(shop.locator("[role=status]")).to_contain_text("Payout requested")
 
@@ -173,7 +185,7 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
             off.click("text=SEPA-bestand downloaden")
         xml = Path(dl.value.path()).read_text(encoding="utf-8")
         assert "pain.001.001.03" in xml
-        assert '<InstdAmt Ccy="EUR">3.50</InstdAmt>' in xml
+        assert '<InstdAmt Ccy="EUR">3.00</InstdAmt>' in xml
         off.once("dialog", lambda d: d.accept())
         off.fill("#f-bank_reference", "ABN-2026-11-29-001")
         off.click("button:has-text('Batch bevestigen')")
@@ -190,3 +202,47 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         off_ctx.close()
         cit_ctx.close()
         shop_ctx.close()
+
+
+def test_a_pause_shows_everywhere_and_stops_payments_until_it_is_lifted(
+    browser: Browser, stack: Stack, world: World
+) -> None:
+    from backend.services.money_common import chain_paused
+    from tests.web.conftest import officer, wait_for
+
+    def on_chain(paused: bool) -> bool:
+        with stack.db() as s:
+            return chain_paused(s) is paused
+
+    officer(stack, "pauzeknop@heerlen.example", ["pauser"], "Pim")
+    off_ctx = new_context(browser, stack, lang="nl")
+    cit_ctx = new_context(browser, stack, lang="en", width=360)
+    try:
+        off, cit = off_ctx.new_page(), cit_ctx.new_page()
+        log_in(off, "pauzeknop@heerlen.example", "/dashboard/")
+        off.fill("#f-reason", "Storing bij de bank")
+        off.once("dialog", lambda d: d.accept())
+        off.click("button:has-text('Grootboek pauzeren')")
+        expect(off.locator("#pause-banner")).to_contain_text("Storing bij de bank")
+        wait_for("the pause on-chain", lambda: on_chain(True))
+
+        log_in(cit, world.citizen, "/citizen/")
+        expect(cit.locator("#pause-banner")).to_contain_text("paused all payments")
+        cit.goto(f"/citizen/pay/{world.open_request}")
+        cit.fill("#f-pin", PIN)
+        cit.click("main form[method=post] button[type=submit]")
+        expect(cit.locator("[role=alert].notice")).to_contain_text("paused payments for a moment")
+        screenshot(cit, "story-paused-citizen-360")
+
+        off.goto("/dashboard/")
+        off.once("dialog", lambda d: d.accept())
+        off.click("button:has-text('Pauze opheffen')")
+        expect(off.locator("[role=status]")).to_contain_text("Het grootboek loopt weer")
+        wait_for("the end of the pause on-chain", lambda: on_chain(False))
+        off.reload()
+        expect(off.locator("#pause-banner")).to_have_count(0)
+        cit.reload()
+        expect(cit.locator("#pause-banner")).to_have_count(0)
+    finally:
+        off_ctx.close()
+        cit_ctx.close()

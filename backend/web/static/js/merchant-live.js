@@ -22,6 +22,8 @@
     show("✓ " + box.getAttribute("data-paid"), "paid");
     var fig = box.querySelector("figure");
     if (fig) fig.hidden = true;
+    var cancel = document.getElementById("cancel-request");
+    if (cancel) cancel.hidden = true;
     source.close();
   });
 })();
