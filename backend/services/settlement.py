@@ -248,7 +248,7 @@ def confirm_batch(
     reference = sepa_text(bank_reference, "bank_reference")
     batch = get_batch(session, batch_id, for_update=True)
     if batch.status in (BatchStatus.confirmed, BatchStatus.closed):
-        raise InvalidState("this batch is already confirmed")
+        raise InvalidState("this batch is already confirmed" if batch.confirmed_at else "this batch has no lines left")
     if batch.status == BatchStatus.awaiting_approval:
         raise FourEyesRequired("this batch waits for a second officer's approval")
     lines = {p.public_id: p for p in batch_lines(session, batch.id)}
@@ -307,6 +307,8 @@ def reject_line(session: Session, officer: User, batch_id: int, public_id: str, 
     payout.batch_id = None
     batch.total -= payout.amount
     batch.line_count -= 1
+    if batch.line_count == 0:
+        batch.status = BatchStatus.closed  # nothing left to pay: the empty batch is finished
     outbox.enqueue(session, business_key=f"payout-reject:{public_id}", action="rejectRedemption",
                    args={"payoutId": payout.payout_id, "reason": text_b32(reason)})  # fmt: skip
     audit.append(session, actor_id=officer.id, action="settlement.line_reject", subject_type="payout",

@@ -242,3 +242,21 @@ def test_fifty_concurrent_identical_payouts_and_confirms_have_one_effect(world: 
     with w.db() as s:
         assert s.scalar(select(func.count(Payout.id))) == 1
         assert s.scalar(select(func.count(Intent.id)).where(Intent.action == "settleRedemption")) == 1
+
+
+def test_rejecting_the_last_line_closes_the_batch(world: World) -> None:
+    w = world
+    ids = _escrowed(w, 700)
+    so = w.officers["settlement_officer"]
+    bid = _batch(w).json()["id"]
+    r = w.client.post(
+        f"/api/v1/settlement-batches/{bid}/lines/{ids[0]}/reject", json={"reason": "x"}, headers=so.headers
+    )
+    assert r.status_code == 200
+    batch = w.client.get(f"/api/v1/settlement-batches/{bid}", headers=so.headers).json()
+    assert batch["status"] == "closed"
+    assert batch["total"] == 0
+    confirm = w.client.post(
+        f"/api/v1/settlement-batches/{bid}/confirm", json={"bank_reference": "B"}, headers=so.headers
+    )
+    assert confirm.status_code == 409
