@@ -23,7 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -83,13 +83,12 @@ class RelayerConfig:
 class _Counters:
     signed_txs: int = 0
     mined_txs: int = 0
-    mined_intents: int = 0
     failed_intents: int = 0
     resent: int = 0
     replaced: int = 0
     requeued: int = 0
     fillers: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    reconciles: int = 0
 
 
 def _now() -> datetime:
@@ -273,6 +272,7 @@ class Relayer:
             )  # every unmined transaction is broadcast again, in nonce order
         self.broadcast_signed()
         self._needs_reconcile = False
+        self.counters.reconciles += 1
         log.info("reconciled with chain %s", chain_id)
 
     def _add_filler(self, s: Session, sender: str, nonce: int) -> Transaction:

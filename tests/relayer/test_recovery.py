@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.relayer import MINED, enqueue
+from backend.relayer import MINED, SENT, enqueue
 from heitje.chain.anvil import Anvil
 from heitje.db import unit_of_work
 from heitje.settings import PROJECT_ROOT
@@ -152,13 +152,18 @@ def test_node_restarted_mid_run_from_persisted_state_gives_no_duplicates(env: Ch
     relayer = env.relayer(sf, batch_size=20, resend_after=1.0)
     with running(relayer):
         _enqueue(sf, items[:300], chunk=50)
-        time.sleep(0.3)  # some mined, some in the pool, some being signed
+        deadline = time.monotonic() + 20
+        while statuses(sf)[SENT] == 0:  # stop the node while transactions wait in its pool
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
         env.node.stop()  # SIGTERM: anvil writes its state; the pool is lost
+        in_pool_at_stop = statuses(sf)[SENT]
         _enqueue(sf, items[300:], chunk=50)  # the outbox keeps accepting work while the node is away
         time.sleep(1.0)
         env.node.start()
         wait_final(sf, 600, timeout=60)
-    assert relayer.counters.signed_txs > 0
+    assert in_pool_at_stop > 0
+    assert relayer.counters.reconciles >= 2  # on start, and again once the node was back
     rewarded = env.rewarded(block0)
     assert {int(a["taskId"]): rewarded[int(a["taskId"])] for _, a in items} == {  # type: ignore[call-overload]
         int(a["taskId"]): 1  # type: ignore[call-overload]
