@@ -130,6 +130,12 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         expect(cit.locator("#earned")).to_contain_text("4,50")
         screenshot(cit, "story-citizen-balance-360")
 
+        # The yearly statement is there to download (PDF) for the tax office or the benefits desk.
+        cit.goto("/citizen/statement")
+        with cit.expect_download() as statement:
+            cit.locator("a[href$='format=pdf']").first.click()
+        assert Path(statement.value.path()).read_bytes().startswith(b"%PDF")
+
         # The shop shows a QR code for 3,50.
         log_in(shop, "kees@example.nl", "/merchant/")
         shop.fill("#f-amount", "3.50")
@@ -157,6 +163,15 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         screenshot(shop, "story-merchant-paid-1280")
         shop.goto("/merchant/")
         expect(shop.locator("#takings")).to_contain_text("3.50")
+
+        # The owner adds a member of staff, who can log in to the merchant app too.
+        shop.goto("/merchant/staff")
+        shop.fill("#f-display_name", "Kim")
+        shop.fill("#f-email", "kim@example.nl")
+        shop.fill("#f-password", PASSWORD)
+        shop.click("button:has-text('Add staff member')")
+        expect(shop.locator("[role=status]")).to_contain_text("Staff member added")
+        expect(shop.locator("tbody")).to_contain_text("Kim")
 
         # A refund of part of it, back to the citizen.
         shop.goto("/merchant/payments")
