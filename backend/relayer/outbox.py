@@ -65,7 +65,7 @@ def enqueue(session: Session, *, business_key: str, action: str, args: Mapping[s
     }
     # One statement in the common case; a key that exists (or is being inserted by a concurrent
     # transaction, which this statement waits for) yields no row and is compared below.
-    stmt = _insert_statement(session.get_bind().dialect.name)
+    stmt = _insert_statement(session.get_bind(mapper=Intent).dialect.name)
     intent = session.scalars(stmt, [values]).one_or_none()
     if intent is None:
         existing = session.scalars(select(Intent).where(Intent.business_key == business_key)).one()
