@@ -29,6 +29,8 @@ def run_dev(settings: Settings, port: int = 8545, block_time: float = 1.0) -> in
     state = settings.data_dir / "chain" / "state.json"
     node = Anvil(port=port, block_time=block_time, state_path=state, log_path=state.parent / "anvil.log")
     node.start()
+    # Every part started below (relayer, indexer, API) talks to this node, whatever port it is on.
+    settings = settings.model_copy(update={"rpc_url": node.url, "chain_id": DEV_CHAIN_ID})
     print(f"chain     {node.url}  (anvil, chain id {DEV_CHAIN_ID}, state in {state.parent})")
     chain = Chain(node.url, abi=heitje_abi())
     try:
