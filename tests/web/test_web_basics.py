@@ -149,3 +149,11 @@ def test_odd_amounts_are_refused(text: str) -> None:
 
     with pytest.raises(ValidationFailed):
         parse_cents(text)
+
+
+def test_the_link_in_a_payment_qr_code_opens_the_payment_in_the_citizen_app(client: TestClient) -> None:
+    r = client.get("/pay/ab-c12x")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/citizen/pay/ABC12X"
+    login = client.get(r.headers["location"])
+    assert login.headers["location"] == "/login?next=/citizen/pay/ABC12X"
