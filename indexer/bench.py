@@ -24,6 +24,18 @@ from indexer.loadgen import LoadGen, bulk_load
 log = logging.getLogger(__name__)
 
 
+def _first_logs(rpc: RpcClient, deployment: Deployment, limit: int) -> list[dict[str, Any]]:
+    """The contract's first `limit` logs, fetched block by block (never the whole chain at once)."""
+    head = int(rpc.call("eth_blockNumber"), 16)
+    out: list[dict[str, Any]] = []
+    block = deployment.block_number
+    while len(out) < limit and block <= head:
+        query = {"address": deployment.address, "fromBlock": hex(block), "toBlock": hex(block)}
+        out += rpc.call("eth_getLogs", query)
+        block += 1
+    return out[:limit]
+
+
 class _PeakRss:
     """Samples this process's resident memory while running."""
 
@@ -71,10 +83,7 @@ def naive_loop(rpc: RpcClient, deployment: Deployment, database_url: str, limit:
     md.drop_all(engine)
     md.create_all(engine)
     decoder = LogDecoder(heitje_abi())
-    head = int(rpc.call("eth_blockNumber"), 16)
-    raw = rpc.call(
-        "eth_getLogs", {"address": deployment.address, "fromBlock": hex(deployment.block_number), "toBlock": hex(head)}
-    )[:limit]
+    raw = _first_logs(rpc, deployment, limit)
     started, cpu = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
         for item in raw:
@@ -118,10 +127,7 @@ def naive_same_output(rpc: RpcClient, deployment: Deployment, database_url: str,
     engine = make_engine(database_url)
     factory = session_factory(engine)
     store = Store(deployment.address, deployment.chain_id, heitje_abi())
-    head = int(rpc.call("eth_blockNumber"), 16)
-    raw = rpc.call(
-        "eth_getLogs", {"address": deployment.address, "fromBlock": hex(deployment.block_number), "toBlock": hex(head)}
-    )[:limit]
+    raw = _first_logs(rpc, deployment, limit)
     blocks = {
         n: Header.from_rpc(rpc.call("eth_getBlockByNumber", hex(n), False))
         for n in {int(r["blockNumber"], 16) for r in raw}

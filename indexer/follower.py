@@ -90,6 +90,7 @@ class Indexer:
         self.config = config or IndexerConfig()
         self.metrics = metrics
         self._pending: Future[Page] | None = None
+        self._inconsistencies = 0
 
     def cursor(self) -> Cursor:
         with unit_of_work(self.factory) as s:
@@ -143,6 +144,7 @@ class Indexer:
             if self.store.cursor(s) != cursor:
                 raise StateError("the cursor moved under this indexer: is a second copy running?")
             self.store.write_page(s, cursor, events, list(headers.values()), headers[high], self.config.reorg_window)
+        self._inconsistencies = 0
         if self.metrics:
             self.metrics.page(head, high, len(events), self.source.retries)
         log.debug("indexed blocks %s-%s: %s events", low, high, len(events))
@@ -159,6 +161,12 @@ class Indexer:
         window_from = max(low, head - self.config.reorg_window + 1)
         numbers = {low, high, *(e.block_number for e in events), *range(window_from, high + 1)}
         return Page(low, high, target, head, window_from, events, self.source.headers(numbers))
+
+    def _inconsistent(self, limit: int = 50) -> bool:
+        """Count a page fetched across a chain change; True once it keeps happening (a broken node)."""
+        self._inconsistencies += 1
+        self.source.sleep(min(2.0, 0.05 * self._inconsistencies))
+        return self._inconsistencies >= limit
 
     def _rollback(self, cursor: Cursor) -> None:
         ancestor = self._find_ancestor(cursor)
@@ -204,6 +212,8 @@ class Indexer:
                         step = self.step(pool)
                     except InconsistentPageError as exc:
                         log.info("page fetched across a chain change (%s); fetching again", exc)
+                        if self._inconsistent():
+                            raise
                         continue
                     total += step.events
                     if progress:
@@ -220,6 +230,8 @@ class Indexer:
                 step = self.step()
             except InconsistentPageError as exc:
                 log.info("page fetched across a chain change (%s); fetching again", exc)
+                if self._inconsistent():
+                    raise
                 continue
             if progress and not step.idle:
                 progress(step.block, step.head - self.config.confirmations, step.events)
