@@ -207,6 +207,11 @@ def measure_reads(
         dash = run_load(base, lambda i: ("GET", path, headers), n, concurrency, warmup=min(20, n)).summary()
         dash["path"] = path
         out["dashboard_summary"] = dash
+        if dash["non_2xx"]:
+            out["dashboard_summary_failures"] = (
+                f"{dash['non_2xx']} of {n} requests failed ({dash['statuses']}); see the server log "
+                "(on SQLite: 'database is locked' once requests queue behind each other's write lock)"
+            )
     out["ratio_wallet_p95_vs_health_p95"] = (
         round(wallet["p95_ms"] / health["p95_ms"], 2) if health["p95_ms"] and not wallet["non_2xx"] else None
     )

@@ -43,6 +43,18 @@ def run_child(node: Node, database_url: str, load_events: int, naive_events: int
     return result
 
 
+def events_on_chain(node: Node) -> int:
+    """How many events the token has emitted so far."""
+    head = node.chain.block_number()
+    total = 0
+    for start in range(node.deployment.block_number, head + 1, 5000):
+        logs = node.chain.rpc.call(
+            "eth_getLogs", {"address": node.contract, "fromBlock": hex(start), "toBlock": hex(min(head, start + 4999))}
+        )
+        total += len(logs)
+    return total
+
+
 @contextmanager
 def scratch_postgres(url: str) -> Iterator[str]:
     """A fresh database on the given PostgreSQL server, dropped afterwards (the named one is not touched)."""

@@ -5,6 +5,7 @@ over loopback; latency per request, percentiles and throughput."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class LoadResult:
             "requests": self.requests,
             "concurrency": self.concurrency,
             "non_2xx": sum(n for code, n in self.statuses.items() if not 200 <= code < 300),
+            "statuses": {str(code): n for code, n in sorted(self.statuses.items())},
         }
 
 
@@ -48,7 +50,8 @@ async def _run(base_url: str, make: RequestFn, requests: int, concurrency: int, 
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
         for i in range(warmup):
             method, path, headers = make(-1 - i)
-            await client.request(method, path, headers=headers)
+            with contextlib.suppress(httpx.HTTPError):  # counted in the measured part, if it persists
+                await client.request(method, path, headers=headers)
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         counter = iter(range(requests))
@@ -57,9 +60,12 @@ async def _run(base_url: str, make: RequestFn, requests: int, concurrency: int, 
             for i in counter:
                 method, path, headers = make(i)
                 t = time.perf_counter()
-                response = await client.request(method, path, headers=headers)
+                try:
+                    code = (await client.request(method, path, headers=headers)).status_code
+                except httpx.HTTPError:
+                    code = 0  # the server dropped the connection or timed out: a failed request
                 latencies.append((time.perf_counter() - t) * 1000)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[code] = statuses.get(code, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -103,7 +103,8 @@ def rows(r: dict[str, Any]) -> list[Row]:
         if not s:
             return "—"
         p50, p95 = _n(s.get("p50_ms"), " ms", 1), _n(s.get("p95_ms"), " ms", 1)
-        return f"p50 {p50} / p95 {p95}, {_n(s.get('req_per_s'), '/s', 0)}"
+        failed = f", {s['non_2xx']} of {s.get('requests')} failed" if s.get("non_2xx") else ""
+        return f"p50 {p50} / p95 {p95}, {_n(s.get('req_per_s'), '/s', 0)}{failed}"
 
     e2e = api.get("approvals") or {}
     out += [
