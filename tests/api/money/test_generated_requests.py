@@ -20,8 +20,8 @@ MONEY = (
 )
 #: The SSE stream is covered by its own tests (a generated `max_seconds` would hold the run for minutes).
 SKIP = r"^/api/v1/merchant/events"
-BUDGET_S = 40.0
-EXAMPLES = 8
+BUDGET_S = 12.0
+EXAMPLES = 6
 
 
 def _settings(max_examples: int) -> hypothesis.settings:

@@ -321,3 +321,21 @@ def test_a_second_payment_waits_for_the_first_and_then_sees_its_pending_amount(w
     assert len(outcome) == 1
     assert isinstance(outcome[0], InsufficientBalance)
     assert _counts(w)[0] == 1
+
+
+def test_two_citizens_racing_for_one_request_make_one_payment(world: World) -> None:
+    w = world
+    w.ledger.fund(w.anna.address, 1_000)
+    w.ledger.fund(w.bob.address, 1_000)
+    code = _request(w, amount=400)["code"]
+    people = iter([w.anna, w.bob])
+    lock = threading.Lock()
+
+    def one() -> Any:
+        with lock:
+            who = next(people)
+        return w.client.post(f"/api/v1/payment-requests/{code}/pay", json={"pin": PIN}, headers=who.headers)
+
+    results = _concurrent(2, one)
+    assert sorted(r.status_code for r in results) == [200, 409]
+    assert _counts(w)[0] == 1
