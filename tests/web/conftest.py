@@ -308,6 +308,7 @@ class World:
     claim_submitted: int
     open_request: str
     batch_id: int
+    claim_rejected: int
 
 
 @pytest.fixture(scope="session")
@@ -332,13 +333,24 @@ def world(stack: Stack) -> World:
     payout(stack, bart, 500)
     with stack.db() as s, s.begin():
         batch_id = settlement.create_batch(s, stack.settings, _user(s, admin), datetime.now(UTC).date()).id
-    from backend.services import payments
+    from backend.services import governance, payments
+    from backend.services import tasks as task_service
 
     with stack.db() as s, s.begin():
         open_code = payments.create_request(s, stack.settings, _user(s, bart), amount=275, description="Coffee",
                                             ttl_seconds=3600).code  # fmt: skip
+    third = create_task(stack, admin, "Empty the litter bins on the Promenade", reward_cents=250)
+    rejected_claim = claim_and_submit(stack, anna, third)
+    with stack.db() as s, s.begin():
+        task_service.reject(s, _user(s, admin), rejected_claim, "The photo shows a different street.")
+    # A recovery waiting for a second officer (started by someone else than the admin who looks at it).
+    recovery_officer = officer(stack, "herstel@heerlen.example", ["recovery_officer"], "Rik")
+    ria = register_citizen(stack, "ria@example.nl", "Ria Verloren")
+    approve_citizen(stack, admin, ria)
+    with stack.db() as s, s.begin():
+        governance.start_recovery(s, _user(s, recovery_officer), ria, "Lost her phone; identity checked at the desk")
     return World("admin@heerlen.example", "anna@example.nl", "bakker@example.nl", task_id, paid_claim,
-                 submitted_claim, open_code, batch_id)  # fmt: skip
+                 submitted_claim, open_code, batch_id, rejected_claim)  # fmt: skip
 
 
 # ─────────────────────────── the browser ───────────────────────────
