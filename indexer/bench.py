@@ -36,6 +36,29 @@ def _first_logs(rpc: RpcClient, deployment: Deployment, limit: int) -> list[dict
     return out[:limit]
 
 
+def _wallet_reads(engine: Any, reads: int = 50) -> dict[str, float]:
+    """Median milliseconds of a wallet read (balance + the 20 newest movements) of the busiest address."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import Session
+
+    from indexer import queries
+    from indexer.models import IdxBalance
+
+    with Session(engine) as session:
+        busiest = session.scalar(select(IdxBalance.address).order_by(IdxBalance.transfers.desc()).limit(1))
+        count = session.scalar(select(func.count()).select_from(IdxBalance))
+        if busiest is None:
+            return {}
+        timings = []
+        for _ in range(reads):
+            started = time.perf_counter()
+            queries.balance_of(session, busiest)
+            queries.history(session, busiest, limit=20)
+            timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {"wallet_read_ms_median": round(timings[len(timings) // 2], 2), "addresses": int(count or 0)}
+
+
 class _PeakRss:
     """Samples this process's resident memory while running."""
 
@@ -180,6 +203,7 @@ def measure(
             started, cpu = time.perf_counter(), time.process_time()
             events = parts.indexer.catch_up()
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        result_reads = _wallet_reads(parts.engine)
         parts.engine.dispose()
         naive = naive_loop(rpc, deployment, database_url, naive_events) if naive_events else None
     finally:
@@ -196,6 +220,7 @@ def measure(
         "peak_rss_mb": round(rss.peak / 2**20, 1),
         "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    result.update(result_reads)
     if naive and same:
         result["naive_minimal"] = naive
         result["speedup_vs_naive_minimal"] = round(rate / naive["events_per_s"], 1)
