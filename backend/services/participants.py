@@ -407,6 +407,19 @@ def remove_staff(session: Session, owner: User, merchant_id: int, user_id: int) 
 # ───────────────────────────── GDPR ─────────────────────────────
 
 
+PASSWORD_CHECKS_PER_WINDOW = 5
+PASSWORD_CHECK_WINDOW_S = 900
+
+
+def confirm_password(session: Session, user: User, password: str) -> None:
+    """Re-authentication for sensitive self-service (PIN change, erasure): rate-limited per account, and a
+    failed attempt is committed before raising so that it still counts after the request's rollback."""
+    ratelimit.hit(session, f"password-check:{user.id}", PASSWORD_CHECKS_PER_WINDOW, PASSWORD_CHECK_WINDOW_S)
+    if not verify_secret(user.password_hash, password):
+        session.commit()
+        raise Forbidden("the password is wrong")
+
+
 def export(session: Session, settings: Settings, user: User) -> dict[str, Any]:
     """Everything the platform holds about the caller, decrypted for them alone."""
     data: dict[str, Any] = {
@@ -466,8 +479,9 @@ def erase(
 
     On-chain history stays, linked only to a random citizenId that nothing links back any more.
     """
-    if not verify_secret(user.password_hash, password):
-        raise Forbidden("the password is wrong")
+    confirm_password(session, user, password)
+    if user.kind == UserKind.officer:
+        raise Conflict("officer accounts are closed by an admin (their actions stay attributable in the audit log)")
     member = membership(session, user)
     if member is not None and member.role == "owner":
         raise Conflict("a merchant owner's account is closed through the municipality (bookkeeping duties)")

@@ -11,9 +11,7 @@ from sqlalchemy import select
 from backend.api.deps import CitizenUser, CurrentUser, DbSession, SettingsDep
 from backend.api.schemas import Me
 from backend.api.task_schemas import EraseRequest, PinChange, Preferences
-from backend.errors import Forbidden
 from backend.models.participants import Citizen, MerchantMember
-from backend.security import verify_secret
 from backend.services import accounts, participants, wallet
 
 router = APIRouter(prefix="/api/v1", tags=["me"])
@@ -36,8 +34,7 @@ def me(user: CurrentUser, session: DbSession) -> Me:
 
 @router.put("/me/pin", status_code=204, summary="Set or change the PIN that confirms payments (needs the password)")
 def change_pin(body: PinChange, user: CurrentUser, session: DbSession) -> Response:
-    if not verify_secret(user.password_hash, body.password):
-        raise Forbidden("the password is wrong")
+    participants.confirm_password(session, user, body.password)
     accounts.set_pin(session, user, body.pin)
     return Response(status_code=204)
 

@@ -185,3 +185,13 @@ def test_admin_cli_bootstraps_an_officer(migrated: Settings, monkeypatch: pytest
     bad = runner.invoke(app, ["admin", "create-officer", "--email", "x@heerlen.example", "--name", "X",
                               "--role", "emperor", "--password", "a strong password"])  # fmt: skip
     assert bad.exit_code == 1
+
+
+def test_password_confirmation_is_rate_limited_per_account(client: TestClient, officer: Actor) -> None:
+    anna = world.citizen(client, officer, "anna@example.nl")
+    for _ in range(5):
+        r = client.put("/api/v1/me/pin", json={"password": "not the password", "pin": "9999"}, headers=anna.headers)
+        assert r.status_code == 403
+    r = client.put("/api/v1/me/pin", json={"password": PASSWORD, "pin": "9999"}, headers=anna.headers)
+    assert r.status_code == 429
+    assert client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=anna.headers).status_code == 429

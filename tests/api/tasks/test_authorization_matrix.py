@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.models.accounts import UserKind
 from heitje.settings import Settings
-from tests.api.conftest import Actor, make_actor
+from tests.api.conftest import PASSWORD, Actor, make_actor
 from tests.api.tasks import world
 from tests.api.tasks.world import fast_hashing  # noqa: F401
 
@@ -62,6 +62,8 @@ def build(client: TestClient, db: sessionmaker[Session], settings: Settings) -> 
     claim_a_open = world.claim(client, a, world.task(client, boss))
     claim_a_reject = world.submitted_claim(client, boss, a)
     claim_b = world.submitted_claim(client, boss, b)
+    staff_body = {"email": "kassa@example.nl", "password": PASSWORD, "display_name": "Kim"}
+    staff = client.post(f"/api/v1/merchants/{m.id}/staff", headers=m.headers, json=staff_body).json()["user_id"]
     actors: dict[str, Any] = {A: a.headers, B: b.headers, M: m.headers, ANON: {}}
     for role, actor in world.officers(db, settings).items():
         actors[role] = actor.headers
@@ -113,6 +115,9 @@ def build(client: TestClient, db: sessionmaker[Session], settings: Settings) -> 
         Cell("PUT", f"/api/v1/admin/officers/{boss.user_id}/roles", {"admin"}, {"roles": ["admin"]}),
         Cell("GET", "/api/v1/admin/settings", {"admin"}),
         Cell("PUT", "/api/v1/admin/settings", {"admin"}, {"max_active_claims": 20}),
+        Cell("PUT", "/api/v1/me/pin", EVERYONE, {"password": PASSWORD, "pin": "1357"}),
+        Cell("DELETE", f"/api/v1/merchants/{m.id}/staff/{staff}", {M}),
+        Cell("POST", "/api/v1/me/erase", EVERYONE, {"password": PASSWORD}),  # last: it closes the accounts
     ]  # fmt: skip
     return actors, cells
 
