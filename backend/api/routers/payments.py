@@ -166,25 +166,30 @@ def _sse_merchant(request: Request) -> int:
 
 
 class _PgListener:
-    """LISTEN on the feed channel on a dedicated connection: wakes up when any API worker or the indexer
-    commits an event, on any machine."""
+    """LISTEN on the feed channel on a dedicated async connection: wakes up when any API worker or the
+    indexer commits an event, on any machine. Async, so a waiting stream holds no thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, engine: Engine) -> _PgListener:
         import psycopg
 
         url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.conn = psycopg.connect(url, autocommit=True)
-        self.conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+        await conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+        return cls(conn)
 
-    def wait(self, merchant_id: int, timeout: float) -> None:
+    async def wait(self, merchant_id: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            for note in self.conn.notifies(timeout=left, stop_after=1):
+            async for note in self.conn.notifies(timeout=left, stop_after=1):
                 if note.payload == str(merchant_id):
                     return
 
-    def close(self) -> None:
-        self.conn.close()
+    async def close(self) -> None:
+        await self.conn.close()
 
 
 def _fetch(factory: sessionmaker[Session], merchant_id: int, after: int) -> list[dict[str, Any]]:
@@ -226,7 +231,7 @@ async def merchant_events(
         nonlocal after
         listener = None
         if engine.dialect.name == "postgresql":
-            listener = await asyncio.to_thread(_PgListener, engine)
+            listener = await _PgListener.open(engine)
         deadline = time.monotonic() + max_seconds
         last_sent = time.monotonic()
         try:
@@ -243,7 +248,7 @@ async def merchant_events(
                 if events:
                     continue
                 if listener is not None:
-                    await asyncio.to_thread(listener.wait, merchant_id, min(15.0, left))
+                    await listener.wait(merchant_id, min(15.0, left))
                 else:
                     await asyncio.sleep(min(poll, left))
                 if time.monotonic() - last_sent > KEEP_ALIVE:
@@ -251,7 +256,7 @@ async def merchant_events(
                     last_sent = time.monotonic()
         finally:
             if listener is not None:
-                await asyncio.to_thread(listener.close)
+                await listener.close()
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})  # fmt: skip
