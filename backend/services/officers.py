@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from backend.errors import Conflict, NotFound
 from backend.models.accounts import OfficerRole, User, UserKind
-from backend.services import accounts, audit
+from backend.services import audit, participants
 from heitje.settings import Settings
 
 
@@ -21,7 +21,7 @@ def create_officer(
     display_name: str,
     roles: list[str],
 ) -> User:
-    user = accounts.create_user(
+    user = participants.new_user(
         session, settings, kind=UserKind.officer, login=login, password=password, display_name=display_name, roles=roles
     )
     audit.append(

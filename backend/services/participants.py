@@ -18,6 +18,7 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import keystore
@@ -57,6 +58,16 @@ def validate_postcode4(postcode4: str) -> str:
     return postcode4
 
 
+def new_user(session: Session, settings: Settings, **fields: Any) -> User:
+    """`accounts.create_user`, also when a concurrent request takes the same login between its check and
+    its insert (the unique index decides): that is a 409, not a server error."""
+    try:
+        with session.begin_nested():
+            return accounts.create_user(session, settings, **fields)
+    except IntegrityError as exc:
+        raise Conflict("an account with this login already exists") from exc
+
+
 def _limit_registrations(session: Session, client: str) -> None:
     limit = policy.get(session, "registrations_per_ip")
     ratelimit.hit(session, f"register-ip:{client}", limit, REGISTRATION_WINDOW_S)
@@ -92,7 +103,7 @@ def register_citizen(session: Session, settings: Settings, reg: CitizenRegistrat
     this_year = _now().year
     if not this_year - 110 <= reg.birth_year <= this_year - 14:
         raise ValidationFailed("birth year out of range (citizens are at least 14)", field="birth_year")
-    user = accounts.create_user(
+    user = new_user(
         session,
         settings,
         kind=UserKind.citizen,
@@ -263,7 +274,7 @@ def register_merchant(session: Session, settings: Settings, reg: MerchantRegistr
     if reg.category not in MerchantCategory.__members__:
         raise ValidationFailed(f"category must be one of {sorted(MerchantCategory.__members__)}", field="category")
     iban, bic = normalise_iban(reg.iban, reg.bic)
-    user = accounts.create_user(
+    user = new_user(
         session, settings, kind=UserKind.merchant, login=email, password=reg.password, display_name=reg.display_name
     )
     merchant = Merchant(
@@ -366,7 +377,7 @@ def add_staff(
     session: Session, settings: Settings, owner: User, merchant_id: int, email: str, password: str, display_name: str
 ) -> User:
     _owner_of(session, owner, merchant_id)
-    user = accounts.create_user(
+    user = new_user(
         session,
         settings,
         kind=UserKind.merchant,

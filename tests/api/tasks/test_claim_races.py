@@ -7,13 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.models.accounts import UserKind
+from backend.models.participants import Citizen as CitizenRow
 from backend.models.tasks import Claim
 from backend.relayer.models import Intent
+from backend.services import accounts
 from heitje.settings import Settings
 from tests.api.conftest import Actor, make_actor
 from tests.api.tasks import world
@@ -139,3 +142,17 @@ def test_concurrent_approvals_for_one_citizen_respect_the_yearly_cap(
     assert all(r.json()["type"].endswith("/yearly-cap-exceeded") for r in refused)
     wallet = client.get("/api/v1/me/wallet", headers=anna.headers).json()["this_year"]
     assert (wallet["pending_cents"], wallet["remaining_cents"]) == (800, 200)
+
+
+def test_a_login_taken_between_check_and_insert_is_a_conflict_not_a_500(
+    client: TestClient, db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race window of two concurrent registrations, made deterministic: the existence check misses the
+    other request's account, the unique index catches it, and the caller gets 409 with nothing written."""
+    assert client.post("/api/v1/citizens", json=world.citizen_body("twin@example.nl")).status_code == 201
+    monkeypatch.setattr(accounts, "find_by_login", lambda *a, **k: None)
+    r = client.post("/api/v1/citizens", json=world.citizen_body("twin@example.nl"))
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(CitizenRow)) == 1
