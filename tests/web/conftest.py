@@ -92,7 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server = None
     try:
         settings = make_settings(tmp, database_url=f"sqlite:///{tmp / 'heitje.sqlite3'}", rpc_url=node.url,
-                                 chain_id=node.chain_id, four_eyes_threshold_cents=100_000)  # fmt: skip
+                                 chain_id=node.chain_id, four_eyes_threshold_cents=600)  # fmt: skip
         migrate(settings.effective_database_url)
         chain = Chain(node.url, abi=heitje_abi())
         deployment = deploy(chain, load_signer(settings, "admin"), settings, dev_chain=True)
