@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Table, bindparam, delete, exists, select, tuple_, update
+from sqlalchemy import Row, Table, bindparam, delete, exists, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from heitje.chain.abi import ContractABI
@@ -175,6 +175,9 @@ class Store:
         """
         keep_blocks_from = end.number - window + 1
         first = cursor.block_number + 1
+        if session.get_bind().dialect.name == "sqlite" and len(events) > 1000:
+            # A bulk page touches index pages all over the file: give this connection a larger page cache.
+            session.execute(text("PRAGMA cache_size=-65536"))
         beyond = session.scalar(select(IdxEvent.block_number).where(IdxEvent.block_number >= first).limit(1))
         if beyond is not None:
             raise StateError(f"events at block {beyond} are already mirrored beyond the cursor {first - 1}")
