@@ -195,3 +195,26 @@ def test_password_confirmation_is_rate_limited_per_account(client: TestClient, o
     r = client.put("/api/v1/me/pin", json={"password": PASSWORD, "pin": "9999"}, headers=anna.headers)
     assert r.status_code == 429
     assert client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=anna.headers).status_code == 429
+
+
+def test_seed_creates_the_demo_world_once_and_only_in_development(
+    migrated: Settings, db: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backend.dev import DEMO_PASSWORD, print_logins, seed
+    from backend.models.tasks import Task
+    from heitje.errors import ConfigurationError
+    from heitje.settings import Environment
+
+    logins = seed(migrated)
+    again = seed(migrated)
+    assert logins == again
+    with db() as s:
+        assert len(list(s.scalars(select(User)))) == len(logins)
+        assert len(list(s.scalars(select(Task)))) == 4
+        assert sorted(i.action for i in s.scalars(select(Intent))) == ["enrolCitizen", "enrolCitizen", "enrolMerchant"]
+    print_logins(logins)
+    assert "anna@example.nl  PIN 1234" in capsys.readouterr().out
+    production = migrated.model_copy(update={"env": Environment.production})
+    with pytest.raises(ConfigurationError):
+        seed(production)
+    assert DEMO_PASSWORD not in "".join(str(v) for v in migrated.model_dump().values())
