@@ -28,7 +28,8 @@ from backend.relayer.models import FAILED, Intent
 from backend.services import audit, policy, uploads
 from backend.services.participants import citizen_of
 from heitje.settings import Settings
-from indexer.models import IdxContractState, IdxEarning, IdxTaskReward
+from indexer import queries
+from indexer.models import IdxContractState, IdxTaskReward
 
 log = logging.getLogger(__name__)
 
@@ -336,9 +337,7 @@ def _claim_key() -> Any:
 def allowance(session: Session, citizen: Citizen, at: datetime | None = None) -> Allowance:
     """Indexed earnings this civil year plus approved mints not yet indexed (and not failed)."""
     year = civil_year(at)
-    earned = session.scalar(
-        select(IdxEarning.amount).where(IdxEarning.citizen_id == citizen.citizen_id.lower(), IdxEarning.year == year)
-    )
+    earned = queries.earnings(session, citizen.citizen_id, year)
     cap = session.scalar(select(IdxContractState.yearly_cap).where(IdxContractState.id == 1))
     pending = session.scalar(
         select(func.coalesce(func.sum(Claim.reward_cents), 0)).where(

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from backend.models.participants import Citizen, Merchant
 from backend.models.tasks import Claim, Task
 from backend.services import tasks as task_service
-from indexer.models import IdxBalance, IdxTransfer
+from indexer import queries
+from indexer.models import IdxTransfer
 
 
 def balance_of(session: Session, address: str) -> int:
-    value = session.scalar(select(IdxBalance.balance).where(IdxBalance.address == address.lower()))
-    return int(value or 0)
+    return queries.balance_of(session, address)
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,7 @@ def history(session: Session, citizen: Citizen, limit: int, offset: int) -> tupl
     me = citizen.address.lower()
     where = or_(IdxTransfer.from_address == me, IdxTransfer.to_address == me)
     total = int(session.scalar(select(func.count()).select_from(IdxTransfer).where(where)) or 0)
-    rows = list(
-        session.scalars(
-            select(IdxTransfer)
-            .where(where)
-            .order_by(IdxTransfer.block_number.desc(), IdxTransfer.log_index.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )
+    rows = queries.history(session, me, limit=limit, offset=offset)
     claim_ids = [int(r.reference) for r in rows if r.kind == "mint" and r.reference and r.reference.isdigit()]
     titles: dict[int, str] = {}
     if claim_ids:
@@ -74,34 +66,22 @@ def history(session: Session, citizen: Citizen, limit: int, offset: int) -> tupl
                 select(Claim.id, Task.title).join(Task, Task.id == Claim.task_id).where(Claim.id.in_(claim_ids))
             )
         }
-    counterparties = {r.to_address for r in rows} | {r.from_address for r in rows}
     names = {
         str(addr): str(name)
         for addr, name in session.execute(
-            select(Merchant.address, Merchant.business_name).where(Merchant.address.in_(counterparties))
+            select(Merchant.address, Merchant.business_name).where(Merchant.address.in_({r.counterparty for r in rows}))
         )
     }
     out: list[Movement] = []
     for r in rows:
-        incoming = r.to_address == me
         kind = KIND_NAMES.get(r.kind, "other")
         if kind == "task_reward":
             ref = int(r.reference) if r.reference and r.reference.isdigit() else -1
             description = titles.get(ref, f"task {r.reference}")
         else:
-            other = r.from_address if incoming else r.to_address
-            description = names.get(other, kind)
-        amount = int(r.amount)
-        out.append(
-            Movement(
-                at=r.block_time,
-                kind=kind,
-                amount_cents=amount if incoming else -amount,
-                description=description,
-                tx_hash=r.tx_hash,
-                reference=r.reference,
-            )
-        )
+            description = names.get(r.counterparty, kind)
+        out.append(Movement(at=r.time, kind=kind, amount_cents=r.amount, description=description,
+                            tx_hash=r.tx_hash, reference=r.reference))  # fmt: skip
     return out, total
 
 
