@@ -156,3 +156,16 @@ def test_a_login_taken_between_check_and_insert_is_a_conflict_not_a_500(
     assert r.headers["content-type"].startswith("application/problem+json")
     with db() as s:
         assert s.scalar(select(func.count()).select_from(CitizenRow)) == 1
+
+
+def test_fifty_concurrent_identical_claims_make_one_claim(
+    client: TestClient, db: sessionmaker[Session], officer: Actor
+) -> None:
+    anna = world.citizen(client, officer, "anna@example.nl")
+    tid = world.task(client, officer, slots=5)
+    headers = {**anna.headers, "Idempotency-Key": "claim-once"}
+    responses = _together(50, lambda _: client.post(f"/api/v1/tasks/{tid}/claims", headers=headers))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    with db() as s:
+        assert s.scalar(select(func.count()).select_from(Claim)) == 1
