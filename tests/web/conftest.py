@@ -139,7 +139,7 @@ def officer(stack: Stack, login: str, roles: list[str], name: str) -> int:
         return user.id
 
 
-def _user(s: Session, user_id: int) -> Any:
+def user_row(s: Session, user_id: int) -> Any:
     from backend.models.accounts import User
 
     user = s.get(User, user_id)
@@ -180,7 +180,7 @@ def approve_citizen(stack: Stack, registrar: int, citizen_id: int) -> None:
     from backend.services import participants
 
     with stack.db() as s, s.begin():
-        participants.approve_citizen(s, stack.settings, _user(s, registrar), citizen_id)
+        participants.approve_citizen(s, stack.settings, user_row(s, registrar), citizen_id)
     wait_for(
         "the citizen's enrolment on-chain",
         lambda: enrolled(stack, lambda s: getattr(s.get(Citizen, citizen_id), "address", None)),
@@ -192,7 +192,7 @@ def approve_merchant(stack: Stack, registrar: int, merchant_id: int) -> None:
     from backend.services import participants
 
     with stack.db() as s, s.begin():
-        participants.approve_merchant(s, stack.settings, _user(s, registrar), merchant_id)
+        participants.approve_merchant(s, stack.settings, user_row(s, registrar), merchant_id)
     wait_for(
         "the shop's enrolment on-chain",
         lambda: enrolled(stack, lambda s: getattr(s.get(Merchant, merchant_id), "address", None)),
@@ -209,7 +209,7 @@ def create_task(stack: Stack, manager: int, title: str, reward_cents: int = 500,
                         claim_deadline=datetime.now(UTC) + timedelta(days=7),
                         kit_note="gloves, bags", extra_work=True)  # fmt: skip
     with stack.db() as s, s.begin():
-        return tasks.create_task(s, _user(s, manager), new).id
+        return tasks.create_task(s, user_row(s, manager), new).id
 
 
 def citizen_user(stack: Stack, citizen_id: int) -> int:
@@ -234,10 +234,10 @@ def claim_and_submit(stack: Stack, citizen_uid: int, task_id: int) -> int:
     from backend.services import tasks
 
     with stack.db() as s, s.begin():
-        claim = tasks.claim_task(s, _user(s, citizen_uid), task_id)
+        claim = tasks.claim_task(s, user_row(s, citizen_uid), task_id)
         claim_id = claim.id
     with stack.db() as s, s.begin():
-        tasks.submit(s, stack.settings, _user(s, citizen_uid), claim_id, photo_bytes(), "All litter picked up.")
+        tasks.submit(s, stack.settings, user_row(s, citizen_uid), claim_id, photo_bytes(), "All litter picked up.")
     return claim_id
 
 
@@ -246,7 +246,7 @@ def approve_claim(stack: Stack, approver: int, claim_id: int) -> None:
     from backend.services import tasks
 
     with stack.db() as s, s.begin():
-        tasks.approve(s, _user(s, approver), claim_id)
+        tasks.approve(s, user_row(s, approver), claim_id)
 
     def paid() -> bool:
         with stack.db() as s:
@@ -267,10 +267,10 @@ def pay(stack: Stack, merchant_uid: int, citizen_uid: int, cents: int) -> str:
     from backend.services import payments
 
     with stack.db() as s, s.begin():
-        code = payments.create_request(s, stack.settings, _user(s, merchant_uid), amount=cents, description="Bread",
+        code = payments.create_request(s, stack.settings, user_row(s, merchant_uid), amount=cents, description="Bread",
                                        ttl_seconds=None).code  # fmt: skip
     with stack.db() as s, s.begin():
-        payments.pay(s, ledger(stack), _user(s, citizen_uid), code, PIN)
+        payments.pay(s, ledger(stack), user_row(s, citizen_uid), code, PIN)
 
     def arrived() -> bool:
         with stack.db() as s:
@@ -285,7 +285,7 @@ def payout(stack: Stack, merchant_uid: int, cents: int) -> str:
     from backend.services import settlement
 
     with stack.db() as s, s.begin():
-        public_id = settlement.request_payout(s, ledger(stack), _user(s, merchant_uid), cents).public_id
+        public_id = settlement.request_payout(s, ledger(stack), user_row(s, merchant_uid), cents).public_id
 
     def escrowed() -> bool:
         with stack.db() as s:
@@ -332,23 +332,23 @@ def world(stack: Stack) -> World:
     pay(stack, bart, anna, 850)
     payout(stack, bart, 500)
     with stack.db() as s, s.begin():
-        batch_id = settlement.create_batch(s, stack.settings, _user(s, admin), datetime.now(UTC).date()).id
+        batch_id = settlement.create_batch(s, stack.settings, user_row(s, admin), datetime.now(UTC).date()).id
     from backend.services import governance, payments
     from backend.services import tasks as task_service
 
     with stack.db() as s, s.begin():
-        open_code = payments.create_request(s, stack.settings, _user(s, bart), amount=275, description="Coffee",
+        open_code = payments.create_request(s, stack.settings, user_row(s, bart), amount=275, description="Coffee",
                                             ttl_seconds=3600).code  # fmt: skip
     third = create_task(stack, admin, "Empty the litter bins on the Promenade", reward_cents=250)
     rejected_claim = claim_and_submit(stack, anna, third)
     with stack.db() as s, s.begin():
-        task_service.reject(s, _user(s, admin), rejected_claim, "The photo shows a different street.")
+        task_service.reject(s, user_row(s, admin), rejected_claim, "The photo shows a different street.")
     # A recovery waiting for a second officer (started by someone else than the admin who looks at it).
     recovery_officer = officer(stack, "herstel@heerlen.example", ["recovery_officer"], "Rik")
     ria = register_citizen(stack, "ria@example.nl", "Ria Verloren")
     approve_citizen(stack, admin, ria)
     with stack.db() as s, s.begin():
-        governance.start_recovery(s, _user(s, recovery_officer), ria, "Lost her phone; identity checked at the desk")
+        governance.start_recovery(s, user_row(s, recovery_officer), ria, "Lost her phone; identity checked at the desk")
     return World("admin@heerlen.example", "anna@example.nl", "bakker@example.nl", task_id, paid_claim,
                  submitted_claim, open_code, batch_id, rejected_claim)  # fmt: skip
 

@@ -15,7 +15,6 @@ from backend.services import governance, settlement
 from backend.web.queries import amsterdam_today
 from tests.web.conftest import (
     Stack,
-    _user,
     approve_citizen,
     approve_claim,
     approve_merchant,
@@ -31,6 +30,7 @@ from tests.web.conftest import (
     register_citizen,
     register_merchant,
     screenshot,
+    user_row,
 )
 
 pytestmark = pytest.mark.browser
@@ -49,13 +49,13 @@ def test_officers_reject_close_approve_a_second_time_and_recover(browser: Browse
     pay(stack, gijs, ineke, 700)
     public_id = payout(stack, gijs, 700)
     with stack.db() as s, s.begin():
-        batch = settlement.create_batch(s, stack.settings, _user(s, admin), amsterdam_today())
+        batch = settlement.create_batch(s, stack.settings, user_row(s, admin), amsterdam_today())
         batch_id = batch.id
         assert batch.status == "awaiting_approval"
     register_citizen(stack, "joost@example.nl", "Joost Onbekend")
     create_task(stack, admin, "Paint the benches on the Markt", 500)
     with stack.db() as s, s.begin():
-        governance.start_recovery(s, _user(s, second), cid, "Phone stolen; passport checked")
+        governance.start_recovery(s, user_row(s, second), cid, "Phone stolen; passport checked")
 
     ctx = new_context(browser, stack, lang="en")
     page = ctx.new_page()
