@@ -5,6 +5,7 @@ over the same events, and peak memory. Used by `heitje bench`; see docs/indexer.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import resource
 import threading
 import time
@@ -22,6 +23,14 @@ from indexer.decode import LogDecoder
 from indexer.loadgen import LoadGen, bulk_load
 
 log = logging.getLogger(__name__)
+
+
+def _load(rpc_url: str, contract: str, chain_id: int, events: int) -> None:
+    rpc = RpcClient(rpc_url, timeout=120)
+    try:
+        bulk_load(LoadGen(rpc, contract, chain_id=chain_id), events)
+    finally:
+        rpc.close()
 
 
 def _first_logs(rpc: RpcClient, deployment: Deployment, limit: int) -> list[dict[str, Any]]:
@@ -193,8 +202,14 @@ def measure(
     rpc = RpcClient(rpc_url, timeout=120)
     try:
         if load_events:
-            gen = LoadGen(rpc, deployment.address, chain_id=deployment.chain_id)
-            bulk_load(gen, load_events)
+            # In a child process, so that this process's memory is the indexer's alone.
+            loader = multiprocessing.get_context("spawn").Process(
+                target=_load, args=(rpc_url, deployment.address, deployment.chain_id, load_events)
+            )
+            loader.start()
+            loader.join()
+            if loader.exitcode != 0:
+                raise RuntimeError(f"load generation failed with exit code {loader.exitcode}")
         migrate(database_url)
         same = naive_same_output(rpc, deployment, database_url, naive_events) if naive_events else None
         parts = bootstrap(rpc, database_url, deployment.address, deployment.block_number, deployment.chain_id)
