@@ -68,6 +68,7 @@ def rows(r: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
     tp = rel.get("throughput") or {}
     crash = rel.get("crash") or {}
+    rpg = rel.get("postgres") or {}
     out += [
         (f"relayer: mint intents/s, enqueue → mined ({_n(tp.get('intents'))}, 1 s blocks)",
          _n(rel.get("intents_per_s"), "/s", 1), f"naive web3.py loop {_n(rel.get('naive_per_s'), '/s', 1)}",
@@ -75,6 +76,11 @@ def rows(r: dict[str, Any]) -> list[Row]:
          _both(t, "relayer.intents_per_s", "relayer.speedup_vs_naive")),
         ("relayer: drain, a queued backlog → mined", _n(rel.get("drain_per_s"), "/s", 1),
          f"enqueue alone {_n(tp.get('enqueue_per_s'), '/s', 1)}", "", "", ""),
+        (f"relayer (outbox on PostgreSQL, {_n(rpg.get('producers'))} producers): intents/s",
+         _n(rpg.get("intents_per_s"), "/s", 1), f"naive web3.py loop {_n(rel.get('naive_per_s'), '/s', 1)}",
+         _x(rpg.get("speedup_vs_naive")), "", ""),
+        ("relayer (outbox on PostgreSQL): drain", _n(rpg.get("drain_per_s"), "/s", 1),
+         f"enqueue alone {_n(rpg.get('enqueue_per_s'), '/s', 1)}", "", "", ""),
         ("relayer: naive loop on the 1 s chain", _n(rel.get("naive_per_s_1s_blocks"), "/s", 1), "",
          _x(rel.get("speedup_vs_naive_1s_blocks")), "", ""),
         (f"relayer: crash run, {_n(crash.get('kills'))} × kill -9, {_n(crash.get('intents'))} intents",
@@ -117,6 +123,8 @@ def rows(r: dict[str, Any]) -> list[Row]:
          f"approve requests {_n(e2e.get('approve_requests_per_s'), '/s', 1)}", "", "≥ 200/s",
          _met(t, "api.approvals_per_s")),
     ]  # fmt: skip
+    # PostgreSQL rows only when the run had --postgres.
+    out = [row for row in out if "PostgreSQL" not in row[0] or row[1] != "—"]
     pg = api.get("postgres") or {}
     if pg:
         pe = pg.get("approvals") or {}

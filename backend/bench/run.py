@@ -226,6 +226,9 @@ def run(
             )
             say(f"relayer: crash run, {sizes.crash_kills} × kill -9 over {sizes.crash_intents} intents", 0.35)
             sec["crash"] = relayer.crash_run(world, sizes.crash_intents, sizes.crash_kills)
+            if postgres:
+                say("relayer: throughput with the outbox on PostgreSQL (scratch database)", 0.4)
+                sec["postgres"] = _relayer_postgres(node, postgres, sizes, naive_rate)
 
         idx_db = f"sqlite:///{folder / 'heitje.sqlite3'}"
         pg_url: str | None = None
@@ -309,6 +312,26 @@ def _relayer_throughput(
     tp["enqueue_per_s"] = round(theirs["intents"] / theirs["enqueue_seconds"], 1) if theirs["enqueue_seconds"] else None
     naive_1s = {"intents": theirs["naive_tx"], "seconds": theirs["naive_seconds"], "per_s": theirs["naive_per_s"]}
     return tp, theirs.get("drain_per_s"), naive_1s
+
+
+def _relayer_postgres(node: Node, server: str, sizes: Sizes, naive_rate: float) -> dict[str, Any]:
+    """The relayer benchmark with its outbox on PostgreSQL, where several producers can write at once."""
+    try:
+        from backend.relayer.bench import measure
+
+        with indexer.scratch_postgres(server) as url:
+            pg = measure(node.url, node.deployment, url, sizes.relayer_intents, naive_seconds=1)
+    except Exception as exc:  # reported; the SQLite figures above stand on their own
+        log.warning("relayer on PostgreSQL failed: %s", exc)
+        return {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+    return {
+        "intents_per_s": pg["intents_per_s"],
+        "drain_per_s": pg.get("drain_per_s"),
+        "producers": pg.get("producers"),
+        "speedup_vs_naive": round(pg["intents_per_s"] / naive_rate, 1) if naive_rate else None,
+        "enqueue_per_s": round(pg["intents"] / pg["enqueue_seconds"], 1) if pg.get("enqueue_seconds") else None,
+        "throughput": pg,
+    }
 
 
 def _naive_figures(measured: dict[str, Any]) -> dict[str, Any]:
