@@ -40,6 +40,22 @@ def _problem(status: int, code: str, title: str, detail: str) -> bytes:
                        "detail": detail}).encode()  # fmt: skip
 
 
+def _canonical(content_type: str, body: bytes) -> tuple[str, bytes]:
+    """A multipart body with its random boundary taken out, so that a client that rebuilds the same upload
+    for a retry (new boundary, same parts) is recognised as sending the same request."""
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() != "multipart/form-data":
+        return content_type, body
+    boundary = ""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        return content_type, body
+    return "multipart/form-data", body.replace(boundary.encode(), b"<boundary>")
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, session_factory: sessionmaker[Session]) -> None:
         self.app = app
@@ -65,9 +81,10 @@ class IdempotencyMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+        ctype, canonical_body = _canonical(headers.get("content-type", ""), body)
         digest = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"?" + scope.get("query_string", b"")
-            + b"\n" + headers.get("content-type", "").encode() + b"\n" + body
+            + b"\n" + ctype.encode() + b"\n" + canonical_body
         ).hexdigest()  # fmt: skip
         principal = await asyncio.to_thread(self._principal, headers, scope)
 

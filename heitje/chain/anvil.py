@@ -86,6 +86,8 @@ class Anvil:
         return cmd + self.extra_args
 
     def start(self, timeout: float = 30.0) -> Anvil:
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

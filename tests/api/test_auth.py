@@ -83,3 +83,25 @@ def test_audit_chain_detects_an_edited_entry(db: sessionmaker[Session]) -> None:
         result = audit.verify(session)
         assert not result.ok
         assert result.first_bad_seq == 3
+
+
+def test_idempotency_ignores_the_multipart_boundary_of_a_rebuilt_upload() -> None:
+    from backend.api.idempotency import _canonical
+
+    def upload(boundary: str, content: bytes) -> tuple[str, bytes]:
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\n'
+                f"Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return f"multipart/form-data; boundary={boundary}", body
+
+    first = _canonical(*upload("aaaa1111", b"\xff\xd8photo"))
+    retry = _canonical(*upload("bbbb2222", b"\xff\xd8photo"))
+    other = _canonical(*upload("cccc3333", b"\xff\xd8other"))
+    assert first == retry
+    assert first != other
+    assert _canonical("application/json", b"{}") == ("application/json", b"{}")
