@@ -16,11 +16,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from backend.errors import BackendError
+from backend.web.feedback import problem_text
 from backend.web.render import render
 from backend.web.session import CsrfFailed, LoginRequired, MissingRole, WrongApp
 from heitje.settings import PROJECT_ROOT
 
 STATIC = Path(__file__).parent / "static"
+#: URL prefixes of the page apps (everything else, e.g. /api/v1, keeps problem+json errors).
+PAGE_APPS = ("citizen", "merchant", "dashboard")
 #: Front-end libraries installed by npm (package.json pins them), served same-origin, never from a CDN.
 VENDOR = {
     "chart.js": PROJECT_ROOT / "node_modules" / "chart.js" / "dist",
@@ -37,6 +41,21 @@ def mount(app: FastAPI) -> None:
     for prefix, folder in VENDOR.items():
         app.mount(f"/static/vendor/{prefix}", GZipMiddleware(StaticFiles(directory=folder, check_dir=False)))
     app.mount("/static", GZipMiddleware(StaticFiles(directory=STATIC), minimum_size=1024), name="static")
+
+    api_handler = app.exception_handlers.get(BackendError)
+
+    @app.exception_handler(BackendError)
+    async def _page_problem(request: Request, exc: BackendError) -> Response:
+        """On a page, a service's refusal that the route did not handle becomes a page in the person's
+        language; everywhere else (the API) the problem+json answer stays exactly as it was."""
+        if api_handler is None or request.url.path.split("/")[1] in PAGE_APPS:
+            message, detail = problem_text(exc)
+            app_name = request.url.path.split("/")[1]
+            return render(request, "error.html", status_code=exc.status, kind="problem", banner=None,
+                          app=app_name if app_name in PAGE_APPS else "public", error=message,
+                          error_detail=detail)  # fmt: skip
+        response: Response = await api_handler(request, exc)
+        return response
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

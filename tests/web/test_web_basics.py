@@ -157,3 +157,14 @@ def test_the_link_in_a_payment_qr_code_opens_the_payment_in_the_citizen_app(clie
     assert r.headers["location"] == "/citizen/pay/ABC12X"
     login = client.get(r.headers["location"])
     assert login.headers["location"] == "/login?next=/citizen/pay/ABC12X"
+
+
+def test_a_refusal_on_a_page_is_a_page_and_the_api_keeps_problem_json(client: TestClient) -> None:
+    log_in(client, "citizen@example.nl")
+    page = client.get("/citizen/claims/999999", headers={"Accept-Language": "en"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "This does not exist (any more)." in page.text
+    api = client.get("/api/v1/claims/999999")
+    assert api.status_code in (403, 404)
+    assert api.headers["content-type"] == "application/problem+json"
