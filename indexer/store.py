@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Table, bindparam, delete, exists, select, text, tuple_, update
@@ -360,19 +361,27 @@ def _insert_many(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -
     sql = str(compiled)
     times = {c.key for c in table.columns if isinstance(c.type, UTCDateTime)}
 
-    def value(row: dict[str, Any], col: str) -> Any:
-        v = row[col]
-        if col in times and v is not None:
-            v = v.astimezone(UTC)
-            return v.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else v
-        return v
+    converted: dict[datetime, Any] = {}
 
-    data: list[Any]
+    def when(v: datetime | None) -> Any:
+        if v is None:
+            return None
+        out = converted.get(v)
+        if out is None:
+            utc = v.astimezone(UTC)
+            out = converted[v] = utc.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else utc
+        return out
+
     if compiled.positional:
-        order = compiled.positiontup or []
-        data = [tuple(value(r, c) for c in order) for r in rows]
+        getter = itemgetter(*(compiled.positiontup or []))
+        if times:
+            # Block times repeat within a page: convert each once. The row dicts are the page's own.
+            for r in rows:
+                for col in times:
+                    r[col] = when(r[col])
+        data: list[Any] = [getter(r) for r in rows] if len(table.columns) > 1 else [(getter(r),) for r in rows]
     else:
-        data = [{c: value(r, c) for c in r} for r in rows]
+        data = [{c: (when(v) if c in times else v) for c, v in r.items()} for r in rows]
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(sql, data)
