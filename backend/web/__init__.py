@@ -8,6 +8,7 @@ is served from this package or from `node_modules` — never from a CDN.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -54,7 +55,8 @@ def mount(app: FastAPI) -> None:
             return render(request, "error.html", status_code=exc.status, kind="problem", banner=None,
                           app=app_name if app_name in PAGE_APPS else "public", error=message,
                           error_detail=detail)  # fmt: skip
-        response: Response = await api_handler(request, exc)
+        answer = api_handler(request, exc)
+        response: Response = await answer if inspect.isawaitable(answer) else answer
         return response
 
     @app.exception_handler(LoginRequired)
