@@ -168,3 +168,14 @@ def test_a_refusal_on_a_page_is_a_page_and_the_api_keeps_problem_json(client: Te
     api = client.get("/api/v1/claims/999999")
     assert api.status_code in (403, 404)
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_the_dashboard_download_links_work_with_the_page_session(client: TestClient) -> None:
+    log_in(client, "auditor@heerlen.example")
+    page = client.get("/dashboard/stats").text
+    for link in ("/api/v1/stats/export?format=csv", "/api/v1/stats/export?format=json"):
+        assert f'href="{link}"' in page
+        assert client.get(link).status_code == 200
+    assert client.get("/api/v1/stats/export?format=csv").headers["content-type"].startswith("text/csv")
+    assert 'href="/api/v1/reconciliation?format=csv"' in client.get("/dashboard/reconciliation").text
+    assert client.get("/api/v1/reconciliation?format=csv").status_code == 200
