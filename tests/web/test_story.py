@@ -146,6 +146,9 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         assert re.fullmatch(r"[A-Z0-9]{4,16}", code), code
         shop.evaluate("() => { window.__noReload = true }")
         screenshot(shop, "story-merchant-qr-1280")
+        till = shop_ctx.new_page()  # the checkout page, open on a second screen
+        till.goto("/merchant/")
+        expect(till.locator("#takings")).to_contain_text("0.00")
 
         # The citizen types the code (the camera is not available headless) and pays with the PIN.
         cit.goto("/citizen/pay")
@@ -161,8 +164,8 @@ def test_officer_citizen_and_shop_walk_the_whole_story(browser: Browser, stack: 
         expect(shop.locator("#live-status.paid")).to_contain_text("Paid", timeout=45_000)
         assert shop.evaluate("() => window.__noReload") is True
         screenshot(shop, "story-merchant-paid-1280")
-        shop.goto("/merchant/")
-        expect(shop.locator("#takings")).to_contain_text("3.50")
+        expect(till.locator("#takings")).to_contain_text("3.50")  # updated in place, no reload
+        expect(till.locator("#recent")).to_contain_text("Paid")
 
         # The owner adds a member of staff, who can log in to the merchant app too.
         shop.goto("/merchant/staff")

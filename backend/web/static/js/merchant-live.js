@@ -3,6 +3,24 @@
 // The status region is aria-live, so a screen reader announces the payment too.
 (function () {
   "use strict";
+  // On the checkout page: today's figures and the recent requests refresh in place when money moves.
+  var today = document.getElementById("today");
+  if (today && window.EventSource && window.DOMParser) {
+    var feed = new EventSource("/api/v1/merchant/events?max_seconds=900");
+    var refresh = function () {
+      fetch("/merchant/", { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["today", "recent"].forEach(function (id) {
+          var fresh = doc.getElementById(id), old = document.getElementById(id);
+          if (fresh && old) old.innerHTML = fresh.innerHTML;
+        });
+      });
+    };
+    ["payment.received", "refund.completed", "payout.escrowed"].forEach(function (kind) {
+      feed.addEventListener(kind, refresh);
+    });
+    return;
+  }
   var box = document.getElementById("request");
   var status = document.getElementById("live-status");
   if (!box || !status || !window.EventSource) return;
