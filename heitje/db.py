@@ -29,6 +29,10 @@ NAMING_CONVENTION = {
 }
 
 
+#: Execution option marking a connection's transactions as read-only (see `read_only_engine`).
+READ_ONLY_OPTION = "heitje_read_only"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -64,8 +68,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Writers serialise at BEGIN instead of failing to upgrade a read lock half-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY_OPTION):
+                # Readers never take the write lock: in WAL mode they neither wait for writers nor block
+                # them. query_only makes a stray write fail loudly instead of upgrading the lock half-way.
+                conn.exec_driver_sql("PRAGMA query_only=1")
+                conn.exec_driver_sql("BEGIN")
+            else:
+                # Writers serialise at BEGIN instead of failing to upgrade a read lock half-way.
+                conn.exec_driver_sql("PRAGMA query_only=0")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -73,6 +84,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine for transactions that only read. On SQLite they begin DEFERRED (no write lock) with
+    writes refused; on PostgreSQL they are ordinary transactions."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -17,7 +17,7 @@ from backend.api import problems
 from backend.api.idempotency import IdempotencyMiddleware
 from backend.api.problems import MEDIA_TYPE
 from heitje import __version__
-from heitje.db import make_engine, session_factory
+from heitje.db import make_engine, read_only_engine, session_factory
 from heitje.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = read_only_engine(engine)
     app.state.session_factory = factory
     problems.install(app)
 

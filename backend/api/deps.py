@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +31,23 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(endpoint: F) -> F:
+    """Mark a GET route as a pure read (put it under the `@router.get` line). Its unit of work then takes no
+    write lock — on SQLite a writer holds the whole database, so a busy read path (wallet, dashboards) would
+    otherwise queue behind every write. A write attempted through it fails loudly."""
+    endpoint.__heitje_read_only__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
 def get_db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the route returns, rolled back when it raises."""
     factory = get_session_factory(request)
+    endpoint = request.scope.get("endpoint")
+    if request.method in ("GET", "HEAD") and getattr(endpoint, "__heitje_read_only__", False):
+        factory = sessionmaker(bind=request.app.state.read_engine, expire_on_commit=False)
     with factory() as session:
         try:
             yield session

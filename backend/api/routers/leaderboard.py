@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from backend.api.deps import CitizenUser, CurrentUser, DbSession
+from backend.api.deps import CitizenUser, CurrentUser, DbSession, read_only
 from backend.api.task_schemas import BadgeOut, LeaderboardOut, NeighbourhoodOut, StandingOut
 from backend.models.participants import Citizen
 from backend.services import gamification, participants
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
     response_model=LeaderboardOut,
     summary="Handyman of the month per neighbourhood (task counts only, names only with consent)",
 )
+@read_only
 def leaderboard(
     session: DbSession,
     user: CurrentUser,
@@ -51,6 +52,7 @@ def leaderboard(
 
 
 @router.get("/me/badges", response_model=list[BadgeOut], summary="The citizen's badges")
+@read_only
 def my_badges(session: DbSession, user: CitizenUser) -> list[BadgeOut]:
     citizen = participants.citizen_of(session, user)
     return [

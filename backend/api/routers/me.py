@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from backend.api.deps import CitizenUser, CurrentUser, DbSession, SettingsDep
+from backend.api.deps import CitizenUser, CurrentUser, DbSession, SettingsDep, read_only
 from backend.api.schemas import Me
 from backend.api.task_schemas import EraseRequest, PinChange, Preferences
 from backend.models.participants import Citizen, MerchantMember
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["me"])
 
 
 @router.get("/me", response_model=Me, summary="Who the caller is")
+@read_only
 def me(user: CurrentUser, session: DbSession) -> Me:
     citizen_id = session.scalar(select(Citizen.id).where(Citizen.user_id == user.id))
     merchant_id = session.scalar(select(MerchantMember.merchant_id).where(MerchantMember.user_id == user.id))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import CitizenUser, DbSession
+from backend.api.deps import CitizenUser, DbSession, read_only
 from backend.api.schemas import Page
 from backend.api.task_schemas import AllowanceOut, MovementOut, WalletOut
 from backend.services import participants
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/v1/me/wallet", tags=["wallet"])
 
 
 @router.get("", response_model=WalletOut, summary="Balance, earned this year, pending and remaining allowance")
+@read_only
 def my_wallet(session: DbSession, user: CitizenUser) -> WalletOut:
     w = service.wallet(session, participants.citizen_of(session, user))
     a = w.allowance
@@ -35,6 +36,7 @@ def my_wallet(session: DbSession, user: CitizenUser) -> WalletOut:
 
 
 @router.get("/history", response_model=Page[MovementOut], summary="Tasks paid, payments and refunds, newest first")
+@read_only
 def my_history(
     session: DbSession,
     user: CitizenUser,
