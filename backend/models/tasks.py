@@ -9,54 +9,13 @@ the claim's id as the on-chain ``taskId`` (the contract rewards each taskId at m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from heitje.db import Base
-
-
-class Cents(TypeDecorator[int]):
-    """Integer euro cents: `Numeric(12, 0)` on PostgreSQL, an exact integer on SQLite, always an `int`."""
-
-    impl = Numeric(12, 0)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(Numeric(12, 0))
-
-    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise TypeError("amounts are integer cents")
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
-        return None if value is None else int(value)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both databases (SQLite keeps naive UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from heitje.db import Base, Cents, UTCDateTime
 
 
 class TaskCategory(StrEnum):
@@ -98,7 +57,7 @@ class Task(Base):
     neighbourhood: Mapped[str] = mapped_column(String(4), index=True)  # 4-digit postcode area
     lat: Mapped[float] = mapped_column(Numeric(9, 6, asdecimal=False))
     lon: Mapped[float] = mapped_column(Numeric(9, 6, asdecimal=False))
-    reward_cents: Mapped[int] = mapped_column(Cents())
+    reward_cents: Mapped[int] = mapped_column(Cents(12))
     estimated_minutes: Mapped[int] = mapped_column(Integer)
     slots: Mapped[int] = mapped_column(Integer)
     claim_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -129,7 +88,7 @@ class Claim(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reject_reason: Mapped[str | None] = mapped_column(String(500))
-    reward_cents: Mapped[int | None] = mapped_column(Cents())  # snapshot at approval: what is minted
+    reward_cents: Mapped[int | None] = mapped_column(Cents(12))  # snapshot at approval: what is minted
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_tx_hash: Mapped[str | None] = mapped_column(String(66))
 
