@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from backend.relayer.actions import ACTION_ROLES
 from backend.relayer.worker import Relayer, RelayerConfig
 from heitje.chain.abi import heitje_abi
 from heitje.chain.client import Chain, Fees
 from heitje.db import make_engine, session_factory
 from heitje.deploy import Deployment, load_deployment
+from heitje.errors import ConfigurationError
 from heitje.settings import Settings
-from heitje.signing import load_signer
+from heitje.signing import Signer, keystore_path, load_signer
+
+log = logging.getLogger(__name__)
 
 
 def bootstrap(
@@ -23,5 +28,19 @@ def bootstrap(
     if deployment is None:
         deployment = load_deployment(settings.deployments_dir, chain.chain_id)
     engine = make_engine(database_url or settings.effective_database_url)
-    signers = {role: load_signer(settings, role) for role in sorted(set(ACTION_ROLES.values()))}
-    return Relayer(session_factory(engine), chain, deployment.address, signers, config)
+    return Relayer(session_factory(engine), chain, deployment.address, role_signers(settings), config)
+
+
+def role_signers(settings: Settings) -> dict[str, Signer]:
+    """The role keys this relayer holds. In production a role whose keystore is absent is skipped (its
+    intents wait for a relayer that holds that key — the admin key, say, often lives elsewhere); a keystore
+    that is present but cannot be unlocked stops the start."""
+    signers: dict[str, Signer] = {}
+    for role in sorted(set(ACTION_ROLES.values())):
+        if not settings.is_dev and not keystore_path(settings, role).exists():
+            log.warning("no keystore for role %s: its intents wait for a relayer that holds that key", role)
+            continue
+        signers[role] = load_signer(settings, role)
+    if not signers:
+        raise ConfigurationError(f"no role keystores in {settings.keystore_dir}: nothing to relay")
+    return signers
