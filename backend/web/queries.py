@@ -283,6 +283,13 @@ class Charts:
         }
 
 
+def _utc_hour(session: Session, column: Any) -> Any:
+    """`YYYY-MM-DD HH` of a UTC timestamp column, in SQL, on SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H", column)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+
+
 def charts(session: Session, weeks: int = 12) -> Charts:
     from backend.models.money import Payout, PayoutStatus
     from backend.models.tasks import Claim, ClaimStatus, Task
@@ -295,23 +302,30 @@ def charts(session: Session, weeks: int = 12) -> Charts:
     spent: dict[str, int] = defaultdict(int)
     burned: dict[str, int] = defaultdict(int)
     before = {"mint": 0, "burn": 0}
-    for kind, when, amount in session.execute(
-        select(IdxTransfer.kind, IdxTransfer.block_time, IdxTransfer.amount).where(
-            IdxTransfer.kind.in_(["mint", "payment", "refund", "burn"])
-        )
+    # Sums by the database, never row by row: the cost stays flat however many transfers are indexed.
+    for kind, total in session.execute(
+        select(IdxTransfer.kind, func.sum(IdxTransfer.amount))
+        .where(IdxTransfer.kind.in_(["mint", "burn"]), IdxTransfer.block_time < since)
+        .group_by(IdxTransfer.kind)
     ):
-        wk = iso_week(when)
-        if _aware(when) < since and kind in before:
-            before[kind] += int(amount)
-            continue
+        before[str(kind)] = int(total or 0)
+    # Recent movements summed per UTC hour; Amsterdam's offset is whole hours, so each hour falls in one week.
+    hour = _utc_hour(session, IdxTransfer.block_time)
+    for kind, hour_text, total in session.execute(
+        select(IdxTransfer.kind, hour, func.sum(IdxTransfer.amount))
+        .where(IdxTransfer.kind.in_(["mint", "payment", "refund", "burn"]), IdxTransfer.block_time >= since)
+        .group_by(IdxTransfer.kind, hour)
+    ):
+        wk = iso_week(datetime.strptime(str(hour_text), "%Y-%m-%d %H").replace(tzinfo=UTC))
+        amount = int(total or 0)
         if kind == "mint":
-            minted[wk] += int(amount)
+            minted[wk] += amount
         elif kind == "payment":
-            spent[wk] += int(amount)
+            spent[wk] += amount
         elif kind == "refund":
-            spent[wk] -= int(amount)
+            spent[wk] -= amount
         elif kind == "burn":
-            burned[wk] += int(amount)
+            burned[wk] += amount
     running = before["mint"] - before["burn"]
     outstanding = []
     for wk in labels:

@@ -372,7 +372,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def new_context(browser: Browser, stack: Stack, lang: str = "nl", width: int = 1280, **kwargs: Any) -> BrowserContext:
     ctx = browser.new_context(base_url=stack.base_url, locale=lang, viewport={"width": width, "height": 900},
                               extra_http_headers={"Accept-Language": lang}, **kwargs)  # fmt: skip
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)  # as long as SQLite may wait for its write lock (busy_timeout)
     return ctx
 
 

@@ -86,14 +86,25 @@ def earn(c: TestClient, admin: dict[str, str], citizen: dict[str, str], cents: i
     return claim_id
 
 
-def until(what: str, predicate: Callable[[], Any], timeout: float = 45.0) -> Any:
+def until(
+    what: str, predicate: Callable[[], Any], timeout: float = 45.0, explain: Callable[[], str] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f"; {explain()}" if explain else ""))
+
+
+def intents_summary(db: sessionmaker[Session]) -> str:
+    """What the relayer did with every intent: the first thing to read when a wait times out."""
+    with db() as s:
+        return "; ".join(
+            f"{i.business_key}={i.status}{'(' + str(i.error_name) + ')' if i.error_name else ''}"
+            for i in s.scalars(select(Intent).order_by(Intent.id))
+        )
 
 
 def chain_settled(db: sessionmaker[Session]) -> bool:
@@ -165,7 +176,11 @@ def test_earn_pay_refund_payout_settle_reconcile_and_statement(
                   headers={**anna, "Idempotency-Key": "e2e-pay"})  # fmt: skip
     assert paid.status_code == 200, paid.text
     request_url = f"/api/v1/payment-requests/{req['code']}"
-    until("payment indexed", lambda: c.get(request_url, headers=bart).json()["status"] == "paid")
+    until(
+        "payment indexed",
+        lambda: c.get(request_url, headers=bart).json()["status"] == "paid",
+        explain=lambda: intents_summary(db),
+    )
     with c.stream("GET", "/api/v1/merchant/events?since=0&max_seconds=1", headers=bart) as stream:
         feed = "".join(stream.iter_text())
     assert "event: payment.received" in feed
