@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install dev test lint typecheck test-contracts test-fast browser-deps bench clean
+.PHONY: help install dev test lint test-contracts browser-deps bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ browser-deps: ## Install Debian's chromium and chromium-driver for the browser t
 dev: install ## Start chain, deploy, migrate, seed, API, relayer and indexer; prints the URLs
 	$(BIN)/heitje dev
 
-lint: install ## ruff, mypy and solhint-style checks
+lint: install ## ruff (lint + format), mypy and solhint
 	$(BIN)/ruff check heitje backend indexer tests scripts
 	$(BIN)/ruff format --check heitje backend indexer tests scripts
 	$(BIN)/mypy
