@@ -20,6 +20,7 @@ from backend.errors import Conflict, Forbidden, LedgerPaused, NotFound, Validati
 from backend.models.accounts import User, UserKind
 from backend.models.money import ChainStatus, LedgerStatus, MerchantEvent, Payment, Payout, PayoutStatus, Refund
 from backend.models.participants import Citizen, Merchant, MerchantMember, ParticipantStatus
+from backend.services.rows import lock
 from indexer.models import IdxBalance, IdxContractState
 
 log = logging.getLogger(__name__)
@@ -91,17 +92,6 @@ def sepa_text(value: str, what: str) -> str:
 
 
 # ─────────────────────────── locks and lookups ───────────────────────────
-
-
-def lock(session: Session, model: type[T], ident: int) -> T:
-    """Load a row with a row lock (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions already hold the
-    database write lock from BEGIN IMMEDIATE), so balance checks and state changes cannot interleave."""
-    row = session.scalars(
-        select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)  # type: ignore[attr-defined]
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"{model.__name__} {ident} does not exist")
-    return row
 
 
 def membership(session: Session, user: User) -> MerchantMember:

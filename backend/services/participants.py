@@ -29,6 +29,7 @@ from backend.models.tasks import Claim, ClaimStatus
 from backend.relayer import outbox
 from backend.security import open_personal_data, seal_personal_data, verify_secret
 from backend.services import accounts, audit, policy, ratelimit, uploads
+from backend.services.rows import lock
 from heitje.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -147,10 +148,7 @@ def citizen_of(session: Session, user: User) -> Citizen:
 
 
 def _lock_citizen(session: Session, citizen_id: int) -> Citizen:
-    citizen = session.scalar(select(Citizen).where(Citizen.id == citizen_id).with_for_update())
-    if citizen is None:
-        raise NotFound("no such citizen")
-    return citizen
+    return lock(session, Citizen, citizen_id, "no such citizen")
 
 
 def get_citizen(session: Session, viewer: User, citizen_id: int) -> Citizen:
@@ -311,10 +309,7 @@ def get_merchant(session: Session, viewer: User, merchant_id: int) -> Merchant:
 
 
 def _lock_merchant(session: Session, merchant_id: int) -> Merchant:
-    merchant = session.scalar(select(Merchant).where(Merchant.id == merchant_id).with_for_update())
-    if merchant is None:
-        raise NotFound("no such merchant")
-    return merchant
+    return lock(session, Merchant, merchant_id, "no such merchant")
 
 
 def approve_merchant(session: Session, settings: Settings, actor: User, merchant_id: int) -> Merchant:

@@ -27,6 +27,7 @@ from backend.relayer import outbox
 from backend.relayer.models import FAILED, Intent
 from backend.services import audit, policy, uploads
 from backend.services.participants import citizen_of
+from backend.services.rows import lock
 from heitje.settings import Settings
 from indexer import queries
 from indexer.models import IdxContractState, IdxTaskReward
@@ -269,10 +270,7 @@ def claim_task(session: Session, user: User, task_id: int) -> Claim:
 
 
 def _lock_claim(session: Session, claim_id: int) -> Claim:
-    claim = session.scalar(select(Claim).where(Claim.id == claim_id).with_for_update())
-    if claim is None:
-        raise NotFound("no such claim")
-    return claim
+    return lock(session, Claim, claim_id, "no such claim")
 
 
 def _own_claim(session: Session, user: User, claim_id: int) -> Claim:
