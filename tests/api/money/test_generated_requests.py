@@ -5,13 +5,11 @@ kind of caller: no request may produce a server error, and every error is proble
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given
 
+from tests.api import generated
 from tests.api.money.conftest import World
 
 MONEY = (
@@ -22,35 +20,6 @@ MONEY = (
 SKIP = r"^/api/v1/merchant/events"
 BUDGET_S = 12.0
 EXAMPLES = 6
-
-
-def _settings(max_examples: int) -> hypothesis.settings:
-    return hypothesis.settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-    )
-
-
-def _check(response: Any, what: str) -> None:
-    assert response.status_code < 500, f"{what} → {response.status_code}: {response.text[:300]}"
-    if response.status_code >= 400:
-        ctype = response.headers.get("content-type") or [""]
-        ctype = ctype[0] if isinstance(ctype, list) else ctype
-        assert ctype.startswith("application/problem+json"), f"{what} → {response.status_code} as {ctype}"
-
-
-def _run(op: Any, headers: dict[str, str], who: str) -> None:
-    @_settings(EXAMPLES)
-    @given(case=op.as_strategy())
-    def run(case: Any) -> None:
-        response = case.call(headers=headers)
-        _check(response, f"{who} {op.label} {case.path_parameters} {case.query} {str(case.body)[:120]}")
-
-    run()
 
 
 @pytest.mark.slow
@@ -78,4 +47,4 @@ def test_generated_requests_to_money_endpoints_never_cause_a_server_error(world:
         for op in operations:
             if time.monotonic() > deadline and who != "officer":
                 return
-            _run(op, headers, who)
+            generated.runner(op, headers, who, EXAMPLES)()

@@ -9,15 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import hypothesis
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, Phase, given
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
 from heitje.settings import Settings
+from tests.api import generated
 from tests.api.conftest import Actor
 from tests.api.tasks import world
 from tests.api.tasks.world import fast_hashing  # noqa: F401
@@ -33,36 +32,6 @@ MINE = (
 BUDGET_S = 25.0
 #: Generated cases per operation and caller.
 EXAMPLES = 15
-
-
-def _settings(max_examples: int, **extra: Any) -> hypothesis.settings:
-    return hypothesis.settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-        **extra,
-    )
-
-
-def _check(response: Any, what: str) -> None:
-    assert response.status_code < 500, f"{what} → {response.status_code}: {response.text[:300]}"
-    if response.status_code >= 400:
-        ctype = response.headers.get("content-type") or [""]
-        ctype = ctype[0] if isinstance(ctype, list) else ctype
-        assert ctype.startswith("application/problem+json"), f"{what} → {response.status_code} as {ctype}"
-
-
-def _runner(op: Any, headers: dict[str, str], who: str) -> Any:
-    @_settings(EXAMPLES)
-    @given(case=op.as_strategy())
-    def run(case: Any) -> None:
-        response = case.call(headers=headers)
-        _check(response, f"{who} {op.label} {case.path_parameters} {case.query} {str(case.body)[:120]}")
-
-    return run
 
 
 @pytest.mark.slow
@@ -84,11 +53,11 @@ def test_generated_requests_never_cause_a_server_error(
     assert len(operations) >= 30
     deadline = time.monotonic() + BUDGET_S * 0.7
     for op in operations:  # one full pass as an officer holding every role
-        _runner(op, officer.headers, "officer")()
+        generated.runner(op, officer.headers, "officer", EXAMPLES)()
     for op in operations:  # then as a citizen, as far as the budget goes
         if time.monotonic() > deadline:
             break
-        _runner(op, anna.headers, "citizen")()
+        generated.runner(op, anna.headers, "citizen", EXAMPLES)()
 
     machine = schema.as_state_machine()
 
@@ -97,6 +66,6 @@ def test_generated_requests_never_cause_a_server_error(
             return {"headers": officer.headers}
 
         def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
-            _check(response, f"stateful {case.method} {case.path} {str(case.body)[:120]}")
+            generated.check(response, f"stateful {case.method} {case.path} {str(case.body)[:120]}")
 
-    Authenticated.run(settings=_settings(12, stateful_step_count=6))
+    Authenticated.run(settings=generated.settings(12, stateful_step_count=6))
