@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     payment_request_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     stats_min_cell: int = Field(default=5, ge=2)
 
+    # Login attempts per client address per minute (shared by every API worker through the database).
+    login_attempts_per_minute: int = Field(default=30, ge=1)
+
     # Indexer
     confirmations: int = 0
     log_page_blocks: int = 5000

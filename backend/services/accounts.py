@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 MAX_FAILED_LOGINS = 5
 MAX_FAILED_PINS = 5
 LOCKOUT = timedelta(minutes=15)
-LOGIN_RATE_PER_MINUTE = 30
 BEARER_TTL = timedelta(days=30)
 SESSION_TTL = timedelta(hours=12)
 
@@ -98,7 +97,7 @@ def create_user(
 
 def authenticate(session: Session, settings: Settings, login: str, password: str, client: str) -> User:
     """Check a login. Failed attempts are committed even though the call raises."""
-    ratelimit.hit(session, f"login-ip:{client}", LOGIN_RATE_PER_MINUTE, 60)
+    ratelimit.hit(session, f"login-ip:{client}", settings.login_attempts_per_minute, 60)
     user = find_by_login(session, settings, login)
     if user is None or user.status != UserStatus.active:
         verify_secret(hash_secret("timing-equaliser"), password) if user is None else None

@@ -91,7 +91,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     engine = None
     server = None
     try:
+        # Every browser in these tests logs in from 127.0.0.1: more than a person's 30 attempts a minute.
         settings = make_settings(tmp, database_url=f"sqlite:///{tmp / 'heitje.sqlite3'}", rpc_url=node.url,
+                                 login_attempts_per_minute=10_000,
                                  chain_id=node.chain_id, four_eyes_threshold_cents=600)  # fmt: skip
         migrate(settings.effective_database_url)
         chain = Chain(node.url, abi=heitje_abi())
