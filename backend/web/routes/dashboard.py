@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from backend.api.deps import DbSession, SettingsDep, read_only
+from backend.api.deps import DbSession, SettingsDep
 from backend.errors import BackendError, NotFound, ValidationFailed
 from backend.web import queries
 from backend.web.feedback import problem_text
@@ -51,7 +51,6 @@ def _overview(session: DbSession) -> dict[str, Any]:
 
 
 @router.get("/")
-@read_only
 def overview(request: Request, session: DbSession, user: OfficerPage) -> Response:
     return render(request, "dashboard/overview.html", app=APP, user=user, **_overview(session))
 
